@@ -1,0 +1,103 @@
+/**
+ * GET/POST /authorize: the owner signs in with OWNER_PASSWORD and allows or denies the client.
+ * The OAuth provider's consent helpers keep the authorization request server-side and bind the
+ * form to this browser; this file only adds the password, its throttle, and the pages.
+ */
+import { AuthorizationError, CimdFetchError, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
+import type { AuthProps, EnvWithOAuth } from "../env";
+import { consentPage, messagePage } from "./consent-page";
+import { passwordMatches } from "./password";
+
+/** A personal instance has one user. An upstream identity provider would supply others. */
+export const OWNER_USER_ID = "owner";
+
+const NO_PASSWORD =
+  "No OWNER_PASSWORD is set, so every sign-in is refused. Locally, put OWNER_PASSWORD=… in .dev.vars " +
+  "(npm start creates one); deployed, run `wrangler secret put OWNER_PASSWORD`.";
+
+const html = (body: string, status: number, headers = new Headers()) => {
+  headers.set("Content-Type", "text/html; charset=utf-8");
+  headers.set("Cache-Control", "no-store");
+  return new Response(body, { status, headers });
+};
+
+function clientIp(request: Request): string {
+  // Set by Cloudflare's edge (and by wrangler dev); never taken from X-Forwarded-For, which a
+  // client could rotate to dodge the throttle.
+  return request.headers.get("CF-Connecting-IP") ?? "unknown";
+}
+
+export async function handleAuthorize(request: Request, env: EnvWithOAuth): Promise<Response> {
+  try {
+    if (request.method === "GET") return await showConsent(request, env);
+    if (request.method === "POST") return await decide(request, env);
+    return new Response("Method Not Allowed", { status: 405, headers: { Allow: "GET, POST" } });
+  } catch (error) {
+    if (error instanceof AuthorizationError && error.redirectTo) return Response.redirect(error.redirectTo, 302);
+    if (error instanceof AuthorizationError || error instanceof CimdFetchError) {
+      const message = error instanceof AuthorizationError ? error.description : "This app could not be verified.";
+      return html(messagePage("Cannot authorize", `${message} Start connecting again from your app.`), 400);
+    }
+    throw error;
+  }
+}
+
+async function showConsent(request: Request, env: EnvWithOAuth): Promise<Response> {
+  const oauth = env.OAUTH_PROVIDER;
+  const authRequest = await oauth.parseAuthRequest(request);
+  if (!env.OWNER_PASSWORD) return html(messagePage("Sign-in is not set up", NO_PASSWORD), 503);
+  const details = await oauth.describeConsent(authRequest);
+  const consent = await oauth.beginConsent(authRequest);
+  return html(consentPage({ details, handle: consent.handle }), 200, consent.headers);
+}
+
+async function decide(request: Request, env: EnvWithOAuth): Promise<Response> {
+  const oauth = env.OAUTH_PROVIDER;
+  const form = await request.formData();
+  const handle = String(form.get("handle") ?? "");
+  if (form.get("decision") !== "approve") {
+    const denied = await oauth.denyConsent(request, handle);
+    return new Response(null, { status: 302, headers: denied.headers });
+  }
+  if (!env.OWNER_PASSWORD) return html(messagePage("Sign-in is not set up", NO_PASSWORD), 503);
+
+  const throttle = env.LOGIN_THROTTLE.getByName(clientIp(request));
+  const admission = await throttle.admit();
+  if (!admission.admitted) {
+    const wait = `Too many wrong passwords. Try again in ${admission.retryAfterSeconds} seconds.`;
+    return refuse(request, oauth, handle, wait, 429, { "Retry-After": String(admission.retryAfterSeconds) });
+  }
+  if (!(await passwordMatches(String(form.get("password") ?? ""), env.OWNER_PASSWORD))) {
+    return refuse(request, oauth, handle, "Wrong password. No access was granted.", 403);
+  }
+  await throttle.succeeded();
+
+  const approved = await oauth.approveConsent(request, handle);
+  const props: AuthProps = { userId: OWNER_USER_ID };
+  const { redirectTo } = await oauth.completeAuthorization({
+    request: approved.request,
+    userId: OWNER_USER_ID,
+    metadata: {},
+    scope: approved.request.scope,
+    props,
+  });
+  approved.headers.set("Location", redirectTo);
+  return new Response(null, { status: 302, headers: approved.headers });
+}
+
+/**
+ * Shows the form again with the reason. The handle was not consumed (approveConsent was never
+ * called), so the owner can simply retype the password.
+ */
+async function refuse(
+  request: Request,
+  oauth: OAuthHelpers,
+  handle: string,
+  notice: string,
+  status: number,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
+  const authRequest = await oauth.parseAuthRequest(request);
+  const details = await oauth.describeConsent(authRequest);
+  return html(consentPage({ details, handle, notice }), status, new Headers(extraHeaders));
+}

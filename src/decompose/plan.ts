@@ -1,0 +1,74 @@
+/**
+ * A plan is the list of tasks a decomposition proposes, with dependencies as indexes into that
+ * list. Whatever wrote it (a template, Claude, the calling agent), it is checked here before
+ * anything is stored: sizes within the limits, indexes in range, and no cycles.
+ */
+import { invalid } from "../runtime/errors";
+import { LIMITS } from "../runtime/limits";
+
+export const STRATEGIES = ["sequential", "parallel", "hierarchical"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export const PLAN_SOURCES = ["ai", "agent", "template"] as const;
+export type PlanSource = (typeof PLAN_SOURCES)[number];
+
+export interface PlannedTask {
+  title: string;
+  description: string;
+  priority: number;
+  /** Indexes of earlier or later tasks in the same plan. */
+  depends_on: number[];
+}
+
+export interface Plan {
+  tasks: PlannedTask[];
+}
+
+/** Throws `invalid_argument` naming the offending task; returns the plan unchanged otherwise. */
+export function validatePlan(plan: Plan, field = "tasks"): Plan {
+  const { tasks } = plan;
+  if (tasks.length === 0) throw invalid(field, "a plan needs at least one task");
+  if (tasks.length > LIMITS.planTasks) throw invalid(field, `a plan has at most ${LIMITS.planTasks} tasks (got ${tasks.length})`);
+  tasks.forEach((task, i) => {
+    const at = `${field}[${i}]`;
+    if (task.title.trim().length === 0) throw invalid(`${at}.title`, "must not be empty");
+    if (task.title.length > LIMITS.title) throw invalid(`${at}.title`, `at most ${LIMITS.title} characters`);
+    if (task.description.length > LIMITS.text) throw invalid(`${at}.description`, `at most ${LIMITS.text} characters`);
+    if (!Number.isInteger(task.priority) || task.priority < 1 || task.priority > 10) {
+      throw invalid(`${at}.priority`, "must be a whole number from 1 to 10");
+    }
+    if (task.depends_on.length > LIMITS.dependencies) throw invalid(`${at}.depends_on`, `at most ${LIMITS.dependencies} dependencies`);
+    for (const dep of task.depends_on) {
+      if (!Number.isInteger(dep) || dep < 0 || dep >= tasks.length) {
+        throw invalid(`${at}.depends_on`, `index ${dep} is not a task of this plan (0..${tasks.length - 1})`);
+      }
+      if (dep === i) throw invalid(`${at}.depends_on`, "a task cannot depend on itself");
+    }
+  });
+  const cycle = findCycle(tasks);
+  if (cycle) throw invalid(field, `dependencies form a cycle: ${cycle.join(" → ")}`);
+  return plan;
+}
+
+/** Kahn's algorithm; on failure, walks the leftover graph to name one cycle. */
+function findCycle(tasks: PlannedTask[]): number[] | null {
+  const indegree = tasks.map((t) => new Set(t.depends_on).size);
+  const dependents = tasks.map(() => [] as number[]);
+  tasks.forEach((t, i) => new Set(t.depends_on).forEach((d) => dependents[d].push(i)));
+  const queue = indegree.flatMap((n, i) => (n === 0 ? [i] : []));
+  let seen = 0;
+  while (queue.length) {
+    const i = queue.pop()!;
+    seen++;
+    for (const j of dependents[i]) if (--indegree[j] === 0) queue.push(j);
+  }
+  if (seen === tasks.length) return null;
+  // Every leftover node has a leftover dependency: follow them until one repeats.
+  let at = indegree.findIndex((n) => n > 0);
+  const path: number[] = [];
+  while (!path.includes(at)) {
+    path.push(at);
+    at = tasks[at].depends_on.find((d) => indegree[d] > 0)!;
+  }
+  return [...path.slice(path.indexOf(at)), at];
+}

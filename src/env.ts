@@ -1,0 +1,23 @@
+import type { OAuthHelpers } from "@cloudflare/workers-oauth-provider";
+import type { LoginThrottle } from "./auth/throttle";
+import type { Runtime } from "./runtime/runtime";
+
+/** The Worker's bindings (wrangler.toml) and settings (SPEC §2). */
+export interface Env {
+  RUNTIME: DurableObjectNamespace<Runtime>;
+  LOGIN_THROTTLE: DurableObjectNamespace<LoginThrottle>;
+  OAUTH_KV: KVNamespace;
+  MCP_RESOURCE: string;
+  OWNER_PASSWORD?: string;
+  ANTHROPIC_API_KEY?: string;
+  ANTHROPIC_BASE_URL?: string;
+  ANTHROPIC_MODEL?: string;
+}
+
+/** What a grant carries; the tools read the user id from it, never from tool input. */
+export interface AuthProps extends Record<string, unknown> {
+  userId: string;
+}
+
+/** What the provider hands its default handler: the bindings plus its helpers. */
+export type EnvWithOAuth = Env & { OAUTH_PROVIDER: OAuthHelpers };

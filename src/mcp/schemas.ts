@@ -1,0 +1,67 @@
+/** Schema pieces shared by the tools of several areas: ids, limits, metadata, goal and task. */
+import { z } from "zod";
+import { GOAL_STATUSES } from "../runtime/goals";
+import { LIMITS } from "../runtime/limits";
+import { TASK_STATUSES } from "../runtime/tasks";
+
+export const id = (what: string) => z.number().int().positive().describe(`${what} id (a positive integer)`);
+
+export const title = z.string().min(1).max(LIMITS.title);
+export const text = z.string().max(LIMITS.text);
+export const agentId = z.string().min(1).max(LIMITS.agentId);
+export const limit = z.number().int().min(1).max(LIMITS.listMax).default(LIMITS.listDefault).describe("at most this many (1..500, default 50)");
+
+export const metadata = z
+  .record(z.string(), z.unknown())
+  .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= LIMITS.metadataBytes, {
+    message: `at most ${LIMITS.metadataBytes} bytes as JSON`,
+  })
+  .describe("free-form JSON object (at most 16 KiB as JSON)");
+
+export const timestamp = z.string().describe("ISO 8601 UTC");
+
+export const goalStatus = z.enum(GOAL_STATUSES);
+export const taskStatus = z.enum(TASK_STATUSES);
+
+export const goal = z.object({
+  id: z.number(),
+  name: z.string(),
+  description: z.string(),
+  status: goalStatus,
+  metadata: z.record(z.string(), z.unknown()),
+  created_at: timestamp,
+  updated_at: timestamp,
+  completed_at: timestamp.nullable(),
+  task_counts: z.object({
+    pending: z.number(),
+    in_progress: z.number(),
+    completed: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+  }),
+  progress: z.number().describe("completed share of the goal's tasks that are not cancelled, 0..1"),
+});
+
+export const task = z.object({
+  id: z.number(),
+  goal_id: z.number().nullable(),
+  title: z.string(),
+  description: z.string(),
+  status: taskStatus,
+  priority: z.number(),
+  dependencies: z.array(z.number()),
+  blocked_by: z.array(z.number()).describe("dependencies not yet completed"),
+  created_at: timestamp,
+  updated_at: timestamp,
+  started_at: timestamp.nullable(),
+  completed_at: timestamp.nullable(),
+  result: z.string().nullable(),
+  error: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  assigned_to: z.string().nullable(),
+  attempt: z.number(),
+  max_attempts: z.number(),
+  lease_id: z.string().nullable(),
+  lease_expires_at: timestamp.nullable(),
+  progress: z.string().nullable(),
+});

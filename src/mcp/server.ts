@@ -1,0 +1,27 @@
+/**
+ * The MCP server factory. `createMcpHandler` builds one server per request (stateless), so this
+ * must stay cheap: tool definitions are module constants and only registration happens here.
+ */
+import { McpServer } from "@modelcontextprotocol/server";
+import { env } from "cloudflare:workers";
+import type { Env } from "../env";
+import { runtimeOf, userIdOfRequest, type ToolContext } from "./context";
+import { registerTools, type AnyTool } from "./tool";
+import { goalTools } from "./tools/goals";
+import { taskTools } from "./tools/tasks";
+
+export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools];
+
+export function createServer(): McpServer {
+  const server = new McpServer(
+    { name: "agent-runtime", version: "0.1.0" },
+    {
+      instructions:
+        "Persistent goals, dependency-aware task queues, relay pipelines and circuit breakers for agents. " +
+        "Work loop: get_next_task with your agent_id claims the next ready task; finish it with update_task_status.",
+    },
+  );
+  const appEnv = env as unknown as Env;
+  registerTools(server, TOOLS, () => ({ env: appEnv, runtime: runtimeOf(appEnv, userIdOfRequest()) }));
+  return server;
+}

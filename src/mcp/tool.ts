@@ -1,0 +1,116 @@
+/**
+ * The one way a tool is declared: name, description, zod input and output schemas, annotations
+ * and a thin handler. `registerTools` turns declarations into MCP tools with the product's result
+ * and error conventions (SPEC §4):
+ *   - success: `structuredContent` plus the same JSON as text;
+ *   - failure: `isError`, text `"<code>: <message>"`, no `structuredContent` (SDK v1 clients would
+ *     validate it against the output schema and throw).
+ * Input is validated here rather than by the SDK so that a schema failure reads
+ * `invalid_argument: <field>: …` like every other error, instead of the SDK's own wording.
+ */
+import type { McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { ErrorCode, Outcome } from "../runtime/errors";
+
+export interface Annotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface ToolDefinition<Input extends z.ZodObject, Output extends z.ZodObject, Context> {
+  name: string;
+  title: string;
+  description: string;
+  input: Input;
+  output: Output;
+  annotations: Annotations;
+  run(args: z.output<Input>, context: Context): Promise<Outcome<z.input<Output>>> | Outcome<z.input<Output>>;
+}
+
+/** Erases a definition's schema types so tools of many shapes fit one list. */
+export type AnyTool<Context> = ToolDefinition<z.ZodObject, z.ZodObject, Context>;
+
+export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject, Context>(
+  tool: ToolDefinition<Input, Output, Context>,
+): AnyTool<Context> {
+  return tool as unknown as AnyTool<Context>;
+}
+
+export interface ToolResult {
+  [key: string]: unknown;
+  content: { type: "text"; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+export function errorResult(code: ErrorCode, message: string): ToolResult {
+  return { content: [{ type: "text", text: `${code}: ${message}` }], isError: true };
+}
+
+export function successResult(value: Record<string, unknown>): ToolResult {
+  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+}
+
+/** `tasks[2].title`, `dependencies[0]`, `metadata`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    "",
+  );
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const field = fieldPath(issue.path);
+      // Unknown keys have an empty path; name them as the field.
+      const keys = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : "";
+      return `${field || keys || "arguments"}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+/**
+ * Advertises the zod schema's JSON Schema but lets every value through, so the handler's own
+ * parse (with our error wording) is the only validation.
+ */
+function advertiseOnly(schema: z.ZodObject) {
+  return {
+    "~standard": {
+      version: 1 as const,
+      vendor: "agent-runtime",
+      validate: (value: unknown) => ({ value }),
+      jsonSchema: schema["~standard"].jsonSchema,
+    },
+  };
+}
+
+export function registerTools<Context>(server: McpServer, tools: AnyTool<Context>[], context: () => Context): void {
+  for (const tool of tools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: advertiseOnly(tool.input),
+        outputSchema: tool.output,
+        annotations: { title: tool.title, ...tool.annotations },
+      },
+      async (raw: unknown) => {
+        const args = tool.input.safeParse(raw ?? {});
+        if (!args.success) return errorResult("invalid_argument", describeIssues(args.error));
+        try {
+          const outcome = await tool.run(args.data, context());
+          if (!outcome.ok) return errorResult(outcome.error.code, outcome.error.message);
+          return successResult(outcome.value as Record<string, unknown>);
+        } catch (error) {
+          // A bug or an outage, not the caller's doing. Log the message only: never the request.
+          console.error(`tool ${tool.name} failed:`, error instanceof Error ? error.message : String(error));
+          return errorResult("unavailable", "the server could not complete this call; try again");
+        }
+      },
+    );
+  }
+}

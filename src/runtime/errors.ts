@@ -1,0 +1,53 @@
+/**
+ * Domain errors. Every failure a user can cause has one of the codes of SPEC §4, and a thrown
+ * DomainError inside `transactionSync` rolls the whole write back, so "a failed call changes
+ * nothing" holds by construction.
+ */
+export type ErrorCode =
+  | "invalid_argument"
+  | "not_found"
+  | "conflict"
+  | "failed_precondition"
+  | "resource_exhausted"
+  | "unavailable";
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+export const invalid = (field: string, message: string) =>
+  new DomainError("invalid_argument", `${field}: ${message}`, field);
+export const notFound = (message: string, field?: string) => new DomainError("not_found", message, field);
+export const conflict = (message: string, field?: string) => new DomainError("conflict", message, field);
+export const failedPrecondition = (message: string, field?: string) =>
+  new DomainError("failed_precondition", message, field);
+export const exhausted = (message: string, field?: string) =>
+  new DomainError("resource_exhausted", message, field);
+
+/**
+ * What crosses the Durable Object RPC boundary. Workers RPC keeps only an error's message, so a
+ * domain error travels as data and the tool layer turns it back into an MCP error result.
+ */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string; field?: string } };
+
+export function outcomeOf<T>(run: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: run() };
+  } catch (error) {
+    if (error instanceof DomainError) {
+      return { ok: false, error: { code: error.code, message: error.message, field: error.field } };
+    }
+    throw error;
+  }
+}
+
+export function mapOutcome<T, U>(outcome: Outcome<T>, map: (value: T) => U): Outcome<U> {
+  return outcome.ok ? { ok: true, value: map(outcome.value) } : outcome;
+}

@@ -1,0 +1,19 @@
+/** Small conversions between SQLite rows and the JSON the product speaks. */
+
+export const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+export type JsonObject = Record<string, unknown>;
+
+export const parseObject = (text: string | null): JsonObject => (text ? (JSON.parse(text) as JsonObject) : {});
+
+/** Binds a user-sized id list as ONE parameter (`IN (SELECT value FROM json_each(?))`): a
+ * statement takes at most 100 bound parameters, a JSON array any number of ids. */
+export const idList = (ids: readonly number[]): string => JSON.stringify(ids);
+
+export function randomToken(length: number): string {
+  // RFC 4648 base32 alphabet, lower case: readable, URL-safe, no ambiguous padding.
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (b) => alphabet[b & 31]).join("");
+}

@@ -1,0 +1,125 @@
+/**
+ * The Runtime Durable Object: one per user id, holding that user's goals, tasks, relays and
+ * breakers in its SQLite. Its public methods are the RPC surface the MCP tools call; each is
+ * one read or one transaction (`transactionSync`, no await inside), after which the single
+ * alarm is re-derived from the data.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Plan } from "../decompose/plan";
+import type { Env } from "../env";
+import { outcomeOf, type Outcome } from "./errors";
+import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals";
+import { applyPlan, type PlanMode } from "./plans";
+import type { JsonObject } from "./rows";
+import { migrate } from "./schema";
+import {
+  DEFAULT_LEASE_SECONDS,
+  claimTask,
+  createTask,
+  getTask,
+  listTasks,
+  peekReady,
+  toTasks,
+  updateTaskStatus,
+  whyNothingReady,
+  type NewTask,
+  type StatusChange,
+  type Task,
+  type TaskFilter,
+} from "./tasks";
+import { nextDue, runDue } from "./timed";
+
+export interface NextTaskRequest {
+  goal_id?: number;
+  agent_id?: string;
+  lease_seconds?: number;
+}
+
+export interface NextTaskAnswer {
+  task: Task | null;
+  reason?: string;
+}
+
+export class Runtime extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.transactionSync(() => migrate(this.sql));
+    });
+  }
+
+  // --- goals -------------------------------------------------------------------------------
+
+  createGoal(input: { name: string; description: string; metadata?: JsonObject }): Promise<Outcome<Goal>> {
+    return this.write((now) => createGoal(this.sql, input, now));
+  }
+
+  getGoal(goalId: number): Outcome<Goal> {
+    return outcomeOf(() => getGoal(this.sql, goalId));
+  }
+
+  listGoals(filter: { status?: GoalStatus; limit: number }): Outcome<Goal[]> {
+    return outcomeOf(() => listGoals(this.sql, filter));
+  }
+
+  /** Writes a validated decomposition plan into the goal's queue, whole or not at all. */
+  applyPlan(goalId: number, plan: Plan, mode: PlanMode): Promise<Outcome<Task[]>> {
+    return this.write((now) => applyPlan(this.sql, goalId, plan, mode, now));
+  }
+
+  // --- tasks -------------------------------------------------------------------------------
+
+  createTask(input: NewTask): Promise<Outcome<Task>> {
+    return this.write((now) => createTask(this.sql, input, now));
+  }
+
+  getTask(taskId: number): Outcome<Task> {
+    return outcomeOf(() => getTask(this.sql, taskId));
+  }
+
+  listTasks(filter: TaskFilter): Outcome<Task[]> {
+    return outcomeOf(() => listTasks(this.sql, filter));
+  }
+
+  /** Without an agent: the task that would be handed out next. With one: claims it. */
+  nextTask(request: NextTaskRequest): Promise<Outcome<NextTaskAnswer>> {
+    return this.write((now) => {
+      if (request.goal_id !== undefined) assertGoalExists(this.sql, request.goal_id);
+      const ready = peekReady(this.sql, request.goal_id);
+      if (!ready) return { task: null, reason: whyNothingReady(this.sql, request.goal_id) };
+      if (request.agent_id === undefined) return { task: toTasks(this.sql, [ready])[0] };
+      const leaseSeconds = request.lease_seconds ?? DEFAULT_LEASE_SECONDS;
+      return { task: claimTask(this.sql, ready.id, request.agent_id, leaseSeconds, now) };
+    });
+  }
+
+  updateTaskStatus(change: StatusChange): Promise<Outcome<Task>> {
+    return this.write((now) => updateTaskStatus(this.sql, change, now));
+  }
+
+  // --- time --------------------------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    this.ctx.storage.transactionSync(() => runDue(this.sql, Date.now()));
+    await this.rearm();
+  }
+
+  /** Runs one mutation as one transaction; a thrown DomainError rolls all of it back. */
+  private async write<T>(mutation: (now: number) => T): Promise<Outcome<T>> {
+    const outcome = outcomeOf(() => this.ctx.storage.transactionSync(() => mutation(Date.now())));
+    if (outcome.ok) await this.rearm();
+    return outcome;
+  }
+
+  /** Points the one alarm at the earliest due time in the data, or removes it. */
+  private async rearm(): Promise<void> {
+    const due = nextDue(this.sql);
+    const armed = await this.ctx.storage.getAlarm();
+    if (due === armed) return;
+    if (due === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(due);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The Runtime's SQLite schema, as named forward-only migrations. Applied names are recorded in
+ * `schema_migrations`, so a migration runs once per Durable Object whatever order the code was
+ * deployed in; new ones are appended at the end of the list and never edited once shipped.
+ *
+ * Times are stored as integer milliseconds since the epoch (cheap to index and compare, and what
+ * the alarm needs); they become ISO 8601 strings only at the edge.
+ */
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    name: "001_goals_tasks",
+    sql: `
+      CREATE TABLE goals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        status TEXT NOT NULL,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        completed_at INTEGER
+      );
+      CREATE INDEX goals_by_status ON goals(status, id);
+
+      CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        goal_id INTEGER REFERENCES goals(id),
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        -- Dependencies not yet completed. Kept up to date on every completion so that the ready
+        -- queue is an index scan instead of a graph walk.
+        unmet_deps INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        result TEXT,
+        error TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        assigned_to TEXT,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL DEFAULT 3,
+        lease_id TEXT,
+        lease_expires_at INTEGER,
+        progress TEXT
+      );
+      -- The ready queue: only ready rows are in these indexes, in hand-out order.
+      CREATE INDEX tasks_ready ON tasks(priority DESC, id) WHERE status = 'pending' AND unmet_deps = 0;
+      CREATE INDEX tasks_ready_by_goal ON tasks(goal_id, priority DESC, id) WHERE status = 'pending' AND unmet_deps = 0;
+      CREATE INDEX tasks_by_goal ON tasks(goal_id, status);
+      CREATE INDEX tasks_by_status ON tasks(status, id);
+      CREATE INDEX tasks_lease_expiry ON tasks(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
+
+      CREATE TABLE task_deps (
+        task_id INTEGER NOT NULL REFERENCES tasks(id),
+        depends_on INTEGER NOT NULL REFERENCES tasks(id),
+        PRIMARY KEY (task_id, depends_on)
+      ) WITHOUT ROWID;
+      CREATE INDEX task_deps_reverse ON task_deps(depends_on, task_id);
+    `,
+  },
+];
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+  const applied = new Set(sql.exec<{ name: string }>(`SELECT name FROM schema_migrations`).toArray().map((r) => r.name));
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.name)) continue;
+    sql.exec(migration.sql);
+    sql.exec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, migration.name, Date.now());
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A real MCP client (SDK v2) talking to the Worker inside workerd, authenticated as a user.
+ * `call` returns the parsed result; `expectError` the error text.
+ */
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { expect } from "vitest";
+import { MCP_URL, tokenFor, workerFetch } from "./oauth";
+
+export interface ToolCallResult {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+}
+
+export interface McpSession {
+  client: Client;
+  /** Calls a tool and returns its structuredContent; fails the test on an error result. */
+  call<T = any>(name: string, args?: Record<string, unknown>): Promise<T>;
+  /** Calls a tool that must fail and returns the error text (`"<code>: <message>"`). */
+  fail(name: string, args?: Record<string, unknown>): Promise<string>;
+  raw(name: string, args?: Record<string, unknown>): Promise<ToolCallResult>;
+  close(): Promise<void>;
+}
+
+export async function connectAs(userId: string): Promise<McpSession> {
+  const token = await tokenFor(userId);
+  const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
+    fetch: workerFetch,
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: "workerd-test", version: "1.0.0" });
+  await client.connect(transport);
+  const raw = async (name: string, args: Record<string, unknown> = {}) =>
+    (await client.callTool({ name, arguments: args })) as unknown as ToolCallResult;
+  return {
+    client,
+    raw,
+    async call(name, args) {
+      const result = await raw(name, args);
+      if (result.isError) throw new Error(`${name} failed: ${result.content[0]?.text}`);
+      expect(JSON.parse(result.content[0].text!)).toEqual(result.structuredContent);
+      return result.structuredContent as any;
+    },
+    async fail(name, args) {
+      const result = await raw(name, args);
+      expect(result.isError, `${name} should fail`).toBe(true);
+      expect(result.structuredContent).toBeUndefined();
+      return result.content[0].text!;
+    },
+    close: () => client.close(),
+  };
+}
