@@ -12,6 +12,8 @@ export interface Env {
   ANTHROPIC_API_KEY?: string;
   ANTHROPIC_BASE_URL?: string;
   ANTHROPIC_MODEL?: string;
+  /** Testing aid: lowers the shortest lease from 60 s to 1..60 s (docs/tasks.md). */
+  LEASE_MIN_SECONDS?: string;
 }
 
 /** What a grant carries; the tools read the user id from it, never from tool input. */

@@ -9,6 +9,6 @@ describe("smoke", () => {
     expect(await mcp.fail("get_goal", { goal_id: 99 })).toMatch(/^not_found: /);
     expect(await mcp.fail("create_goal", { name: "", description: "d" })).toMatch(/^invalid_argument: name: /);
     const tools = await mcp.client.listTools();
-    expect(tools.tools.length).toBe(9);
+    expect(tools.tools.length).toBe(10);
   });
 });

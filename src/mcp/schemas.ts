@@ -1,6 +1,7 @@
 /** Schema pieces shared by the tools of several areas: ids, limits, metadata, goal and task. */
 import { z } from "zod";
 import { GOAL_STATUSES } from "../runtime/goals";
+import { EVENT_KINDS } from "../runtime/history";
 import { LIMITS } from "../runtime/limits";
 import { TASK_STATUSES } from "../runtime/tasks";
 
@@ -58,10 +59,28 @@ export const task = z.object({
   result: z.string().nullable(),
   error: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
-  assigned_to: z.string().nullable(),
-  attempt: z.number(),
-  max_attempts: z.number(),
+  assigned_to: z.string().nullable().describe("the agent that holds (or last held) the task"),
+  attempt: z.number().describe("how many times the task has been started (claimed or set in_progress)"),
+  max_attempts: z.number().describe("claims whose lease may run out before the task fails"),
+  lease_id: z.string().nullable().describe("the live lease of an in_progress task (null when none)"),
+  lease_expires_at: timestamp.nullable().describe("when the live lease ends unless extended with heartbeat_task"),
+  progress: z.string().nullable().describe("the latest progress note from heartbeat_task, kept for the next agent"),
+});
+
+export const leaseId = z.string().min(1).max(LIMITS.leaseId).describe("the lease id get_next_task answered with");
+
+export const taskEvent = z.object({
+  at: timestamp,
+  kind: z.enum(EVENT_KINDS),
+  agent_id: z.string().nullable().describe("the agent holding the task at the time"),
   lease_id: z.string().nullable(),
-  lease_expires_at: timestamp.nullable(),
-  progress: z.string().nullable(),
+  attempt: z.number(),
+  status: taskStatus.describe("the task's status right after the event"),
+  detail: z.string(),
+  count: z.number().describe("how many consecutive events this entry stands for (heartbeats of one lease are merged)"),
+});
+
+/** A task as get_task shows it: with its history. */
+export const taskDetail = task.extend({
+  events: z.array(taskEvent).describe(`the task's history, newest first (at most ${LIMITS.taskEvents})`),
 });

@@ -8,4 +8,17 @@ export const LIMITS = {
   listMax: 500,
   agentId: 200,
   planTasks: 50,
+  /** Leases (docs/tasks.md): length in seconds at a claim and per heartbeat. */
+  leaseDefaultSeconds: 1800,
+  leaseMinSeconds: 60,
+  leaseMaxSeconds: 86_400,
+  leaseId: 64,
+  /** The latest progress note an agent leaves on its task with a heartbeat. */
+  progress: 2_000,
+  maxAttemptsDefault: 3,
+  maxAttempts: 100,
+  /** Events kept per task; older ones are pruned as new ones arrive. */
+  taskEvents: 50,
+  /** Expired leases released per alarm run; the rest are due at once and handled by the next run. */
+  expiriesPerRun: 500,
 } as const;

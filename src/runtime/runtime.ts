@@ -9,6 +9,7 @@ import type { Plan } from "../decompose/plan";
 import type { Env } from "../env";
 import { outcomeOf, type Outcome } from "./errors";
 import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals";
+import { heartbeatTask, releaseExpiredLeases, type Heartbeat, type HeartbeatAnswer } from "./leases";
 import { applyPlan, type PlanMode } from "./plans";
 import type { JsonObject } from "./rows";
 import { migrate } from "./schema";
@@ -25,6 +26,7 @@ import {
   type NewTask,
   type StatusChange,
   type Task,
+  type TaskDetail,
   type TaskFilter,
 } from "./tasks";
 import { nextDue, runDue } from "./timed";
@@ -38,6 +40,9 @@ export interface NextTaskRequest {
 export interface NextTaskAnswer {
   task: Task | null;
   reason?: string;
+  /** Set when the call claimed the task: quote it in heartbeat_task and update_task_status. */
+  lease_id?: string;
+  lease_expires_at?: string;
 }
 
 export class Runtime extends DurableObject<Env> {
@@ -76,7 +81,7 @@ export class Runtime extends DurableObject<Env> {
     return this.write((now) => createTask(this.sql, input, now));
   }
 
-  getTask(taskId: number): Outcome<Task> {
+  getTask(taskId: number): Outcome<TaskDetail> {
     return outcomeOf(() => getTask(this.sql, taskId));
   }
 
@@ -87,13 +92,21 @@ export class Runtime extends DurableObject<Env> {
   /** Without an agent: the task that would be handed out next. With one: claims it. */
   nextTask(request: NextTaskRequest): Promise<Outcome<NextTaskAnswer>> {
     return this.write((now) => {
+      // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
+      releaseExpiredLeases(this.sql, now);
       if (request.goal_id !== undefined) assertGoalExists(this.sql, request.goal_id);
       const ready = peekReady(this.sql, request.goal_id);
       if (!ready) return { task: null, reason: whyNothingReady(this.sql, request.goal_id) };
       if (request.agent_id === undefined) return { task: toTasks(this.sql, [ready])[0] };
       const leaseSeconds = request.lease_seconds ?? DEFAULT_LEASE_SECONDS;
-      return { task: claimTask(this.sql, ready.id, request.agent_id, leaseSeconds, now) };
+      const task = claimTask(this.sql, ready.id, request.agent_id, leaseSeconds, now);
+      return { task, lease_id: task.lease_id!, lease_expires_at: task.lease_expires_at! };
     });
+  }
+
+  /** Keeps a claimed task's lease alive and records the holder's progress note. */
+  heartbeatTask(heartbeat: Heartbeat): Promise<Outcome<HeartbeatAnswer>> {
+    return this.write((now) => heartbeatTask(this.sql, heartbeat, now));
   }
 
   updateTaskStatus(change: StatusChange): Promise<Outcome<Task>> {
@@ -104,7 +117,9 @@ export class Runtime extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.ctx.storage.transactionSync(() => runDue(this.sql, Date.now()));
-    await this.rearm();
+    // Set it even when it looks unchanged: while this alarm runs, the stored time may still read as
+    // its own, and work left due at that same time (a bounded batch) must fire again.
+    await this.rearm(true);
   }
 
   /** Runs one mutation as one transaction; a thrown DomainError rolls all of it back. */
@@ -115,10 +130,10 @@ export class Runtime extends DurableObject<Env> {
   }
 
   /** Points the one alarm at the earliest due time in the data, or removes it. */
-  private async rearm(): Promise<void> {
+  private async rearm(force = false): Promise<void> {
     const due = nextDue(this.sql);
     const armed = await this.ctx.storage.getAlarm();
-    if (due === armed) return;
+    if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(due);
   }

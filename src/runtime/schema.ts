@@ -66,6 +66,30 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX task_deps_reverse ON task_deps(depends_on, task_id);
     `,
   },
+  {
+    name: "002_leases",
+    sql: `
+      -- The length a lease was claimed for: a heartbeat without extend_seconds extends by it.
+      ALTER TABLE tasks ADD COLUMN lease_seconds INTEGER;
+
+      -- A task's history (claims, heartbeats, lease expiries, status changes), newest by id.
+      -- Bounded per task: consecutive heartbeats of one lease share one row (count), and only
+      -- the newest LIMITS.taskEvents rows of a task are kept.
+      CREATE TABLE task_events (
+        id INTEGER PRIMARY KEY,
+        task_id INTEGER NOT NULL REFERENCES tasks(id),
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        agent_id TEXT,
+        lease_id TEXT,
+        attempt INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX task_events_by_task ON task_events(task_id, id);
+    `,
+  },
 ];
 
 export function migrate(sql: SqlStorage): void {

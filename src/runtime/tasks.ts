@@ -5,10 +5,15 @@
  *
  * A *claim* hands a ready task to one agent: it becomes `in_progress`, `assigned_to` the agent,
  * under a *lease* (an id and an expiry). The Durable Object runs one request at a time and the
- * claim is a single UPDATE … RETURNING, so two agents can never claim the same task.
+ * claim is a single UPDATE … RETURNING, so two agents can never claim the same task. The holder
+ * keeps the lease alive with heartbeats and finishes the task quoting the lease id; a lease that
+ * runs out puts the task back in the queue (leases.ts), and its old id is refused from then on
+ * (fencing), so a holder that went silent cannot overwrite the work of the next one.
  */
 import { conflict, failedPrecondition, notFound } from "./errors";
 import { assertGoalAcceptsTasks, assertGoalExists, refreshGoalStatus } from "./goals";
+import { recordEvent, taskEvents, type TaskEvent } from "./history";
+import { LIMITS } from "./limits";
 import { idList, iso, parseObject, randomToken, type JsonObject } from "./rows";
 
 export const TASK_STATUSES = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
@@ -23,7 +28,7 @@ const TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   cancelled: [],
 };
 
-export const DEFAULT_LEASE_SECONDS = 1800;
+export const DEFAULT_LEASE_SECONDS = LIMITS.leaseDefaultSeconds;
 
 export interface Task {
   id: number;
@@ -69,7 +74,13 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
   max_attempts: number;
   lease_id: string | null;
   lease_expires_at: number | null;
+  lease_seconds: number | null;
   progress: string | null;
+}
+
+/** What `get_task` shows: the task and its history, newest first. */
+export interface TaskDetail extends Task {
+  events: TaskEvent[];
 }
 
 export interface NewTask {
@@ -138,8 +149,8 @@ export function taskRow(sql: SqlStorage, taskId: number): TaskRow {
   return row;
 }
 
-export function getTask(sql: SqlStorage, taskId: number): Task {
-  return toTasks(sql, [taskRow(sql, taskId)])[0];
+export function getTask(sql: SqlStorage, taskId: number): TaskDetail {
+  return { ...toTasks(sql, [taskRow(sql, taskId)])[0], events: taskEvents(sql, taskId) };
 }
 
 /** Inserts one task whose dependencies are existing task ids. */
@@ -172,7 +183,7 @@ export function insertTask(sql: SqlStorage, input: NewTask, unmetDeps: number, n
       input.priority ?? 5,
       unmetDeps,
       JSON.stringify(input.metadata ?? {}),
-      input.max_attempts ?? 3,
+      input.max_attempts ?? LIMITS.maxAttemptsDefault,
       now,
       now,
     )
@@ -228,18 +239,58 @@ export function claimTask(sql: SqlStorage, taskId: number, agentId: string, leas
   const row = sql
     .exec<TaskRow>(
       `UPDATE tasks SET status = 'in_progress', assigned_to = ?, attempt = attempt + 1, lease_id = ?,
-         lease_expires_at = ?, started_at = ?, updated_at = ?
+         lease_expires_at = ?, lease_seconds = ?, started_at = ?, updated_at = ?
        WHERE id = ? AND status = 'pending' AND unmet_deps = 0 RETURNING *`,
       agentId,
       `ls_${randomToken(16)}`,
       now + leaseSeconds * 1000,
+      leaseSeconds,
       now,
       now,
       taskId,
     )
     .toArray()[0];
   if (!row) throw conflict(`task ${taskId} is no longer ready`, "task_id");
+  recordEvent(
+    sql,
+    row.id,
+    {
+      kind: "claimed",
+      agent_id: agentId,
+      lease_id: row.lease_id,
+      attempt: row.attempt,
+      status: row.status,
+      detail: `claimed by ${agentId} for ${leaseSeconds} s (attempt ${row.attempt} of ${row.max_attempts}), lease until ${iso(row.lease_expires_at)}`,
+    },
+    now,
+  );
   return toTasks(sql, [row])[0];
+}
+
+/**
+ * Why `leaseId` no longer lets its holder act on the task, or null while it does. A lease is over
+ * once it is not the task's current lease, and also once its expiry has passed even if the alarm
+ * has not released the task yet: what a holder may do never depends on when the alarm runs.
+ */
+export function leaseLost(task: TaskRow, leaseId: string, now: number): string | null {
+  if (task.lease_id === leaseId) {
+    return task.lease_expires_at !== null && task.lease_expires_at <= now ? `the lease expired at ${iso(task.lease_expires_at)}` : null;
+  }
+  switch (task.status) {
+    case "in_progress":
+      return task.lease_id === null
+        ? "the task was started by hand and has no lease"
+        : `the task was claimed again, by ${task.assigned_to} (attempt ${task.attempt})`;
+    case "pending":
+      return "the lease ended (it expired or the task was put back by hand) and the task is back in the queue";
+    default:
+      return `the task is ${task.status}`;
+  }
+}
+
+export function assertLeaseHeld(task: TaskRow, leaseId: string, now: number): void {
+  const reason = leaseLost(task, leaseId, now);
+  if (reason !== null) throw conflict(`task ${task.id}: lease ${leaseId} is lost: ${reason}`, "lease_id");
 }
 
 export interface StatusChange {
@@ -250,15 +301,18 @@ export interface StatusChange {
   lease_id?: string;
 }
 
-/** Moves a task along the transition table; see SPEC §5 and docs/tasks.md. */
+/**
+ * Moves a task along the transition table; see SPEC §5 and docs/tasks.md. With a `lease_id` the
+ * move is fenced: it happens only while that lease is the task's live lease. Any move ends the
+ * current lease (a task set back to pending is claimable at once, a failed one is not).
+ */
 export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: number): Task {
   const task = taskRow(sql, change.task_id);
   const to = change.status;
+  // The lease first: a stale holder learns that it lost the task, whatever it tried to do.
+  if (change.lease_id !== undefined) assertLeaseHeld(task, change.lease_id, now);
   if (!TRANSITIONS[task.status].includes(to)) {
     throw conflict(`task ${task.id} cannot move from ${task.status} to ${to}`, "status");
-  }
-  if (change.lease_id !== undefined && task.lease_id !== change.lease_id) {
-    throw conflict(`task ${task.id}: lease ${change.lease_id} is not the task's current lease (it expired or was taken over)`, "lease_id");
   }
   if ((to === "in_progress" || to === "completed") && task.unmet_deps > 0) {
     const blockedBy = toTasks(sql, [task])[0].blocked_by;
@@ -268,7 +322,7 @@ export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: num
     .exec<TaskRow>(
       `UPDATE tasks SET status = ?, result = ?, error = ?, updated_at = ?,
          started_at = ?, completed_at = ?, attempt = ?,
-         assigned_to = ?, lease_id = NULL, lease_expires_at = NULL
+         assigned_to = ?, lease_id = NULL, lease_expires_at = NULL, lease_seconds = NULL
        WHERE id = ? RETURNING *`,
       to,
       change.result ?? task.result,
@@ -282,6 +336,19 @@ export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: num
       task.id,
     )
     .one();
+  recordEvent(
+    sql,
+    task.id,
+    {
+      kind: "status_changed",
+      agent_id: task.assigned_to,
+      lease_id: task.lease_id,
+      attempt: row.attempt,
+      status: to,
+      detail: `${task.status} → ${to}${change.lease_id === undefined ? "" : " by the lease holder"}`,
+    },
+    now,
+  );
   if (to === "completed") {
     sql.exec(`UPDATE tasks SET unmet_deps = unmet_deps - 1 WHERE id IN (SELECT task_id FROM task_deps WHERE depends_on = ?)`, task.id);
   }

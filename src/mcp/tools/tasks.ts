@@ -1,10 +1,23 @@
-/** Task tools (SPEC §5): create, hand out the next ready one, move along the lifecycle, read. */
+/**
+ * Task tools (SPEC §5): create, hand out the next ready one under a lease, keep the lease alive,
+ * move along the lifecycle, read. The agent work loop is in docs/tasks.md.
+ */
+import { env } from "cloudflare:workers";
 import { z } from "zod";
+import type { Env } from "../../env";
 import { mapOutcome } from "../../runtime/errors";
+import { leaseMinSeconds } from "../../runtime/leases";
 import { LIMITS } from "../../runtime/limits";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool } from "../tool";
+
+/**
+ * Lease lengths in seconds, 60..86400. The minimum is read once from the deployment's settings:
+ * `LEASE_MIN_SECONDS` (a testing aid) may lower it, and the advertised schema says what holds.
+ */
+const leaseMin = leaseMinSeconds((env as unknown as Partial<Env>).LEASE_MIN_SECONDS);
+const leaseSeconds = z.number().int().min(leaseMin).max(LIMITS.leaseMaxSeconds);
 
 const createTask = defineTool({
   name: "create_task",
@@ -19,6 +32,13 @@ const createTask = defineTool({
     priority: z.number().int().min(1).max(10).default(5).describe("1..10, higher first (default 5)"),
     dependencies: z.array(s.id("task")).max(LIMITS.dependencies).default([]).describe("ids of tasks that must complete first (at most 100)"),
     metadata: s.metadata.optional(),
+    max_attempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(LIMITS.maxAttempts)
+      .optional()
+      .describe(`claims whose lease may run out before the task fails (1..${LIMITS.maxAttempts}, default ${LIMITS.maxAttemptsDefault})`),
   }),
   output: s.task,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -31,13 +51,24 @@ const getNextTask = defineTool({
   description:
     "The ready task with the highest priority (oldest first on ties); ready = pending with every " +
     "dependency completed. Without agent_id it only looks. With agent_id it claims the task " +
-    "atomically (in_progress, assigned to you, under a lease): no two agents ever get the same task. " +
-    "task is null with a reason when nothing is ready.",
+    "atomically (in_progress, assigned to you) under a lease: no two agents ever get the same task. " +
+    "Keep the lease_id: call heartbeat_task before lease_expires_at while you work (a lease that runs " +
+    "out puts the task back in the queue for another agent), and finish with update_task_status " +
+    "{task_id, status: completed|failed, lease_id}. If the task has a progress note, a previous " +
+    "attempt left it: resume from there. task is null with a reason when nothing is ready.",
   input: z.strictObject({
     goal_id: s.id("goal").optional(),
     agent_id: s.agentId.optional().describe("claim the task for this agent (1..200 chars)"),
+    lease_seconds: leaseSeconds
+      .optional()
+      .describe(`how long the claim lasts without a heartbeat, ${leaseMin}..${LIMITS.leaseMaxSeconds} s (default ${LIMITS.leaseDefaultSeconds})`),
   }),
-  output: z.object({ task: s.task.nullable(), reason: z.string().optional() }),
+  output: z.object({
+    task: s.task.nullable(),
+    reason: z.string().optional(),
+    lease_id: z.string().optional().describe("set when the task was claimed: quote it in heartbeat_task and update_task_status"),
+    lease_expires_at: s.timestamp.optional().describe("set when the task was claimed: the lease ends then unless extended"),
+  }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   run: (args, { runtime }: ToolContext) => runtime.nextTask(args),
 });
@@ -48,16 +79,48 @@ const updateTaskStatus = defineTool({
   description:
     "Move a task: pending → in_progress | cancelled | completed; in_progress → completed | failed | " +
     "pending | cancelled; failed → pending | cancelled. completed and cancelled are final. Omitted " +
-    "result/error keep their value. Completing a task unblocks its dependents.",
+    "result/error keep their value. Completing a task unblocks its dependents. An agent finishing a " +
+    "claimed task passes its lease_id: if the lease was lost (it expired, or the task was claimed " +
+    "again) the call is refused with conflict and changes nothing. Without lease_id the move is the " +
+    "owner's manual control. Setting a task back to pending releases it to the queue at once.",
   input: z.strictObject({
     task_id: s.id("task"),
     status: s.taskStatus,
     result: s.text.optional(),
     error: s.text.optional(),
+    lease_id: s.leaseId.optional().describe("your lease from get_next_task: the move happens only while it is live"),
   }),
   output: s.task,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   run: (args, { runtime }: ToolContext) => runtime.updateTaskStatus(args),
+});
+
+const heartbeatTask = defineTool({
+  name: "heartbeat_task",
+  title: "Heartbeat a claimed task",
+  description:
+    "Tell the runtime you are still working on a task you claimed, before its lease runs out: the lease " +
+    "then ends extend_seconds from now (default: the length you claimed it for). Send one at least every " +
+    "lease length, e.g. every third of it, and before and after long steps. progress replaces the task's " +
+    "progress note, which stays on the task for whoever resumes it. A lost lease (expired, task claimed " +
+    "again or finished) is refused with conflict and the reason: stop working on that task.",
+  input: z.strictObject({
+    task_id: s.id("task"),
+    lease_id: s.leaseId,
+    extend_seconds: leaseSeconds
+      .optional()
+      .describe(`the lease then ends this many seconds from now, ${leaseMin}..${LIMITS.leaseMaxSeconds} (default: the claimed length)`),
+    progress: z.string().max(LIMITS.progress).optional().describe(`where you are, for whoever resumes the task (up to ${LIMITS.progress} chars)`),
+  }),
+  output: z.object({
+    task_id: z.number(),
+    lease_id: z.string(),
+    lease_expires_at: s.timestamp.describe("the lease's new end"),
+    attempt: z.number(),
+    progress: z.string().nullable(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  run: (args, { runtime }: ToolContext) => runtime.heartbeatTask(args),
 });
 
 const listTasks = defineTool({
@@ -74,11 +137,13 @@ const listTasks = defineTool({
 const getTask = defineTool({
   name: "get_task",
   title: "Get task",
-  description: "One task with its dependencies, what still blocks it, and who holds it.",
+  description:
+    "One task with its dependencies, what still blocks it, who holds it under which lease, its attempts, " +
+    "the latest progress note and its history (events: claims, heartbeats, lease expiries, status changes; newest first).",
   input: z.strictObject({ task_id: s.id("task") }),
-  output: s.task,
+  output: s.taskDetail,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   run: (args, { runtime }: ToolContext) => runtime.getTask(args.task_id),
 });
 
-export const taskTools = [createTask, getNextTask, updateTaskStatus, listTasks, getTask];
+export const taskTools = [createTask, getNextTask, heartbeatTask, updateTaskStatus, listTasks, getTask];
