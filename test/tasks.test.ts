@@ -1,25 +1,15 @@
 /**
  * The goal/task queue of SPEC §5, against the real Runtime Durable Object and its SQLite.
  */
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Outcome } from "../src/runtime/errors";
-import type { Runtime } from "../src/runtime/runtime";
-import type { Task } from "../src/runtime/tasks";
+import type { RuntimeApi } from "../src/mcp/context";
+import type { NewTask, Task } from "../src/runtime/tasks";
+import { freshRuntime, value, withSql } from "./helpers/runtime";
 
-let counter = 0;
-/** A fresh user's Runtime for each test, so tests never see each other's data. */
-const freshRuntime = () => env.RUNTIME.getByName(`tasks-test-${++counter}-${crypto.randomUUID()}`);
-type Stub = ReturnType<typeof freshRuntime>;
+type Stub = RuntimeApi;
 
-function value<T>(outcome: Outcome<T>): T {
-  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
-  return outcome.value;
-}
-
-async function task(runtime: Stub, input: { title: string; priority?: number; dependencies?: number[]; goal_id?: number }): Promise<Task> {
-  return value(await runtime.createTask(input)) as Task;
+async function task(runtime: Stub, input: NewTask): Promise<Task> {
+  return value(await runtime.createTask(input));
 }
 
 async function next(runtime: Stub, request: { goal_id?: number; agent_id?: string } = {}) {
@@ -28,10 +18,10 @@ async function next(runtime: Stub, request: { goal_id?: number; agent_id?: strin
 
 /** Every table's full content, to prove a failed call changed nothing. */
 async function snapshot(runtime: Stub) {
-  return runInDurableObject(runtime, (_: Runtime, state) => ({
-    goals: state.storage.sql.exec("SELECT * FROM goals ORDER BY id").toArray(),
-    tasks: state.storage.sql.exec("SELECT * FROM tasks ORDER BY id").toArray(),
-    deps: state.storage.sql.exec("SELECT * FROM task_deps ORDER BY task_id, depends_on").toArray(),
+  return withSql(runtime, (sql) => ({
+    goals: sql.exec("SELECT * FROM goals ORDER BY id").toArray(),
+    tasks: sql.exec("SELECT * FROM tasks ORDER BY id").toArray(),
+    deps: sql.exec("SELECT * FROM task_deps ORDER BY task_id, depends_on").toArray(),
   }));
 }
 
@@ -280,7 +270,7 @@ describe("goals", () => {
     const metadata = { owner: "ana", tags: ["x", "y"], nested: { n: 1, ok: true, none: null } };
     const goal = value(await runtime.createGoal({ name: "m", description: "", metadata }));
     expect(value(await runtime.getGoal(goal.id)).metadata).toEqual(metadata);
-    const t = await task(runtime, { title: "t", goal_id: goal.id, metadata: metadata as never });
+    const t = await task(runtime, { title: "t", goal_id: goal.id, metadata });
     expect(value(await runtime.getTask(t.id)).metadata).toEqual(metadata);
   });
 });
