@@ -8,26 +8,23 @@
  * scheduled. So the test exercises the real alarm path without depending on the clock. A test
  * that needs `alarm()` delivered again (at-least-once) calls it on the instance directly.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/mcp/context";
 import type { Outcome } from "../src/runtime/errors";
 import { leaseMinSeconds } from "../src/runtime/leases";
 import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
+import { freshRuntime, value } from "./helpers/runtime";
 
-let counter = 0;
+/** A fresh user's Runtime, as the tools see it (`rt`) and as a stub for the test helpers. */
 function open(name: string) {
-  const stub = env.RUNTIME.getByName(`leases-${name}-${++counter}-${crypto.randomUUID()}`);
-  return { stub, rt: stub as unknown as RuntimeApi };
+  const rt = freshRuntime(`leases-${name}`);
+  return { rt, stub: rt as unknown as DurableObjectStub<Runtime> };
 }
-type Stub = ReturnType<typeof open>["stub"];
+type Stub = DurableObjectStub<Runtime>;
 
-async function ok<T>(outcome: Promise<Outcome<T>> | Outcome<T>): Promise<T> {
-  const result = await outcome;
-  if (!result.ok) throw new Error(`expected success, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
+const ok = async <T>(outcome: Promise<Outcome<T>> | Outcome<T>): Promise<T> => value(await outcome);
 
 async function refused<T>(outcome: Promise<Outcome<T>> | Outcome<T>): Promise<string> {
   const result = await outcome;
@@ -362,6 +359,21 @@ describe("task history", () => {
 });
 
 describe("over MCP", () => {
+  it("declares heartbeat_task and advertises the lease bounds in the schemas", async () => {
+    const mcp = await connectAs(`leases-listing-${crypto.randomUUID()}`);
+    const { tools } = await mcp.client.listTools();
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    const heartbeat = byName.get("heartbeat_task")!;
+    expect(heartbeat.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    expect(heartbeat.inputSchema.required).toEqual(["task_id", "lease_id"]);
+    // LEASE_MIN_SECONDS is not set in the unit tests: the contract's bounds hold.
+    expect(byName.get("get_next_task")!.inputSchema.properties!.lease_seconds).toMatchObject({ minimum: 60, maximum: 86400 });
+    expect(heartbeat.inputSchema.properties!.extend_seconds).toMatchObject({ minimum: 60, maximum: 86400 });
+    expect(byName.get("get_task")!.outputSchema!.properties).toHaveProperty("events");
+    expect(JSON.stringify(byName.get("list_tasks")!.outputSchema)).not.toContain('"events"');
+    await mcp.close();
+  });
+
   it("the agent work loop: claim with a lease, heartbeat with progress, complete with the lease id", async () => {
     const mcp = await connectAs(`leases-mcp-${crypto.randomUUID()}`);
     const created = await mcp.call("create_task", { title: "write the report", max_attempts: 5 });
