@@ -1,0 +1,21 @@
+/** Direct access to a user's Runtime Durable Object, typed as the tools see it. */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { RuntimeApi } from "../../src/mcp/context";
+import type { Outcome } from "../../src/runtime/errors";
+
+/** A fresh user's Runtime, so tests never see each other's data. */
+export function freshRuntime(prefix = "test"): RuntimeApi {
+  return env.RUNTIME.getByName(`${prefix}-${crypto.randomUUID()}`) as unknown as RuntimeApi;
+}
+
+/** The value of a successful outcome; fails the test with the error otherwise. */
+export function value<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+  return outcome.value;
+}
+
+/** Runs `query` against the object's SQLite, inside the object. */
+export function withSql<T>(runtime: RuntimeApi, query: (sql: SqlStorage, state: DurableObjectState) => T): Promise<T> {
+  return runInDurableObject(runtime as unknown as DurableObjectStub, (_instance, state) => query(state.storage.sql, state));
+}
