@@ -4,6 +4,8 @@
  * these, so there is no schedule table that could drift from the data; `runDue` must be
  * idempotent because alarms are delivered at least once.
  */
+import { breakerTimedWork } from "./breakers";
+
 export interface TimedWork {
   name: string;
   /** Earliest due time (ms since epoch) in this area, or null when nothing is scheduled. */
@@ -12,7 +14,7 @@ export interface TimedWork {
   runDue(sql: SqlStorage, now: number): void;
 }
 
-export const TIMED_WORK: TimedWork[] = [];
+export const TIMED_WORK: TimedWork[] = [breakerTimedWork];
 
 export function nextDue(sql: SqlStorage): number | null {
   let earliest: number | null = null;

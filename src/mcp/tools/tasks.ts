@@ -32,12 +32,20 @@ const getNextTask = defineTool({
     "The ready task with the highest priority (oldest first on ties); ready = pending with every " +
     "dependency completed. Without agent_id it only looks. With agent_id it claims the task " +
     "atomically (in_progress, assigned to you, under a lease): no two agents ever get the same task. " +
-    "task is null with a reason when nothing is ready.",
+    "task is null with a reason when nothing is ready. If your circuit breaker is OPEN you get no task, " +
+    "reason \"circuit_open\", retry_after_seconds and the fallback_agent; while it is HALF_OPEN a claim is a " +
+    "probe (probe_expires_at): report it with circuit_breaker_record_success or _record_failure.",
   input: z.strictObject({
     goal_id: s.id("goal").optional(),
     agent_id: s.agentId.optional().describe("claim the task for this agent (1..200 chars)"),
   }),
-  output: z.object({ task: s.task.nullable(), reason: z.string().optional() }),
+  output: z.object({
+    task: s.task.nullable(),
+    reason: z.string().optional(),
+    retry_after_seconds: z.number().optional().describe("when your circuit breaker refused: ask again after this many seconds"),
+    fallback_agent: z.string().optional().describe("when your circuit breaker refused: the agent to route work to meanwhile"),
+    probe_expires_at: s.timestamp.optional().describe("your breaker is HALF_OPEN and this task is a probe: report it by then"),
+  }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   run: (args, { runtime }: ToolContext) => runtime.nextTask(args),
 });
