@@ -281,6 +281,21 @@ describe("the alarm", () => {
     expect(second.alarm).toBe(base + 1000 * 1000);
   });
 
+  it("is the earliest due time over leases and circuit breakers together", async () => {
+    const { stub, rt } = open("with-breakers");
+    const tripped = await ok(rt.tripBreaker("agent-x", "test"));
+    expect(tripped.new_state).toBe("OPEN");
+    const cooldownEnd = await alarmOf(stub); // the breaker's cooldown (300 s by default)
+    expect(cooldownEnd).toBeGreaterThan(Date.now());
+
+    const { id } = await ok(rt.createTask({ title: "t" }));
+    const { expires } = await claim(rt, "agent-a", 60); // ends before the cooldown
+    expect(await alarmOf(stub)).toBe(Date.parse(expires));
+
+    await ok(rt.heartbeatTask({ task_id: id, lease_id: (await ok(rt.getTask(id))).lease_id!, extend_seconds: 3600 }));
+    expect(await alarmOf(stub)).toBe(cooldownEnd); // the lease now ends after the cooldown
+  });
+
   it("running twice changes nothing the second time", async () => {
     const { stub, rt } = open("idempotent");
     const expiring = await ok(rt.createTask({ title: "expiring", priority: 10 }));

@@ -2,38 +2,93 @@
  * decompose_goal: choose where the plan comes from, validate it, and have the user's Runtime
  * write it in one transaction. Slow work (a model call) belongs here, in the Worker, before the
  * Durable Object is asked to write anything.
+ *
+ * Where the plan comes from, first match wins:
+ *   1. the calling agent's own `tasks` (source "agent"; no API key needed);
+ *   2. Claude, when ANTHROPIC_API_KEY is set (source "ai");
+ *   3. the built-in template of the strategy (source "template").
  */
 import type { ToolContext } from "../mcp/context";
-import { mapOutcome, type Outcome } from "../runtime/errors";
+import { mapOutcome, outcomeOfAsync, type Outcome } from "../runtime/errors";
+import { assertPlanTarget, type PlanMode } from "../runtime/plans";
 import type { Task } from "../runtime/tasks";
-import { validatePlan, type PlanSource, type Strategy } from "./plan";
+import { DEFAULT_MAX_TASKS, EXISTING_TASKS_SHOWN, planWithClaude, providerSettings, type ProviderOptions } from "./anthropic";
+import { agentPlan, validatePlan, type AgentTask, type Plan, type PlanSource, type Strategy } from "./plan";
 import { templatePlan } from "./templates";
 
 export interface DecomposeRequest {
   goal_id: number;
   strategy: Strategy;
+  /** "new" (default): only a goal without tasks. "append": add to the existing tasks, which stay as they are. */
+  mode?: PlanMode;
+  /** Upper bound on the tasks Claude may propose (default 12, at most 50). */
+  max_tasks?: number;
+  /** The calling agent's own plan; dependencies are indexes into this list. */
+  tasks?: AgentTask[];
 }
 
 export interface Decomposition {
   goal_id: number;
   strategy: Strategy;
   source: PlanSource;
+  /** The model that wrote the plan; null unless source is "ai". */
+  model: string | null;
   tasks_created: number[];
   count: number;
   tasks: Task[];
 }
 
-export async function decomposeGoal(context: ToolContext, request: DecomposeRequest): Promise<Outcome<Decomposition>> {
+interface ChosenPlan {
+  plan: Plan;
+  source: PlanSource;
+  model: string | null;
+}
+
+/** `provider` is the test seam for the model call; the tool passes nothing (global fetch). */
+export async function decomposeGoal(
+  context: ToolContext,
+  request: DecomposeRequest,
+  provider: ProviderOptions = {},
+): Promise<Outcome<Decomposition>> {
+  const mode = request.mode ?? "new";
   const goal = await context.runtime.getGoal(request.goal_id);
   if (!goal.ok) return goal;
-  const plan = validatePlan(templatePlan(request.strategy, goal.value.name));
-  const written = await context.runtime.applyPlan(request.goal_id, plan, "new");
+  const chosen = await outcomeOfAsync(async (): Promise<ChosenPlan> => {
+    // Before any model call, so that a refused decomposition costs no tokens.
+    assertPlanTarget(goal.value, mode);
+    if (request.tasks !== undefined) {
+      return { plan: validatePlan(agentPlan(request.tasks)), source: "agent", model: null };
+    }
+    const settings = providerSettings(context.env);
+    if (!settings) return { plan: validatePlan(templatePlan(request.strategy, goal.value.name)), source: "template", model: null };
+    const existing = mode === "append" ? await existingTasks(context, request.goal_id) : [];
+    const { plan, model } = await planWithClaude(
+      settings,
+      {
+        goal: { name: goal.value.name, description: goal.value.description, metadata: goal.value.metadata },
+        strategy: request.strategy,
+        maxTasks: request.max_tasks ?? DEFAULT_MAX_TASKS,
+        existingTasks: existing,
+      },
+      provider,
+    );
+    return { plan, source: "ai", model };
+  });
+  if (!chosen.ok) return chosen;
+  const { plan, source, model } = chosen.value;
+  const written = await context.runtime.applyPlan(request.goal_id, plan, mode);
   return mapOutcome(written, (tasks) => ({
     goal_id: request.goal_id,
     strategy: request.strategy,
-    source: "template" as const,
+    source,
+    model,
     tasks_created: tasks.map((t) => t.id),
     count: tasks.length,
     tasks,
   }));
+}
+
+async function existingTasks(context: ToolContext, goalId: number): Promise<{ title: string; status: string }[]> {
+  const listed = await context.runtime.listTasks({ goal_id: goalId, limit: EXISTING_TASKS_SHOWN });
+  return listed.ok ? listed.value.map((t) => ({ title: t.title, status: t.status })) : [];
 }

@@ -24,19 +24,54 @@ export interface Plan {
   tasks: PlannedTask[];
 }
 
-/** Throws `invalid_argument` naming the offending task; returns the plan unchanged otherwise. */
-export function validatePlan(plan: Plan, field = "tasks"): Plan {
+/** A task as the calling agent may write it in `decompose_goal {tasks}`: only the title is required. */
+export interface AgentTask {
+  title: string;
+  description?: string;
+  priority?: number;
+  depends_on?: number[];
+}
+
+export const DEFAULT_PRIORITY = 5;
+
+/** The calling agent's tasks with the defaults of `create_task` filled in (not yet validated). */
+export function agentPlan(tasks: AgentTask[]): Plan {
+  return {
+    tasks: tasks.map((t) => ({
+      title: t.title,
+      description: t.description ?? "",
+      priority: t.priority ?? DEFAULT_PRIORITY,
+      depends_on: t.depends_on ?? [],
+    })),
+  };
+}
+
+export interface PlanLimits {
+  /** How the plan is named in error messages: `tasks[3].depends_on: …`. */
+  field?: string;
+  /** At most this many tasks (never more than LIMITS.planTasks). */
+  maxTasks?: number;
+}
+
+/**
+ * Throws `invalid_argument` naming the offending field (`tasks[3].title: …`, or `tasks: …` for a
+ * cycle or the plan's size); returns the plan unchanged otherwise.
+ */
+export function validatePlan(plan: Plan, { field = "tasks", maxTasks = LIMITS.planTasks }: PlanLimits = {}): Plan {
   const { tasks } = plan;
-  if (tasks.length === 0) throw invalid(field, "a plan needs at least one task");
-  if (tasks.length > LIMITS.planTasks) throw invalid(field, `a plan has at most ${LIMITS.planTasks} tasks (got ${tasks.length})`);
+  const max = Math.min(maxTasks, LIMITS.planTasks);
+  if (!Array.isArray(tasks) || tasks.length === 0) throw invalid(field, "a plan needs at least one task");
+  if (tasks.length > max) throw invalid(field, `a plan has at most ${max} tasks (got ${tasks.length})`);
   tasks.forEach((task, i) => {
     const at = `${field}[${i}]`;
-    if (task.title.trim().length === 0) throw invalid(`${at}.title`, "must not be empty");
+    if (typeof task.title !== "string" || task.title.trim().length === 0) throw invalid(`${at}.title`, "must not be empty");
     if (task.title.length > LIMITS.title) throw invalid(`${at}.title`, `at most ${LIMITS.title} characters`);
+    if (typeof task.description !== "string") throw invalid(`${at}.description`, "must be a string");
     if (task.description.length > LIMITS.text) throw invalid(`${at}.description`, `at most ${LIMITS.text} characters`);
     if (!Number.isInteger(task.priority) || task.priority < 1 || task.priority > 10) {
       throw invalid(`${at}.priority`, "must be a whole number from 1 to 10");
     }
+    if (!Array.isArray(task.depends_on)) throw invalid(`${at}.depends_on`, "must be a list of task indexes");
     if (task.depends_on.length > LIMITS.dependencies) throw invalid(`${at}.depends_on`, `at most ${LIMITS.dependencies} dependencies`);
     for (const dep of task.depends_on) {
       if (!Number.isInteger(dep) || dep < 0 || dep >= tasks.length) {
@@ -46,7 +81,10 @@ export function validatePlan(plan: Plan, field = "tasks"): Plan {
     }
   });
   const cycle = findCycle(tasks);
-  if (cycle) throw invalid(field, `dependencies form a cycle: ${cycle.join(" → ")}`);
+  if (cycle) {
+    // Read the arrow as "depends on": [0, 2, 0] is task 0 waiting for task 2 waiting for task 0.
+    throw invalid(field, `dependencies form a cycle (each task waits for the next): ${cycle.join(" → ")}`);
+  }
   return plan;
 }
 

@@ -7,10 +7,11 @@ import { env } from "cloudflare:workers";
 import type { Env } from "../env";
 import { runtimeOf, userIdOfRequest, type ToolContext } from "./context";
 import { registerTools, type AnyTool } from "./tool";
+import { breakerTools } from "./tools/breakers";
 import { goalTools } from "./tools/goals";
 import { taskTools } from "./tools/tasks";
 
-export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools];
+export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...breakerTools];
 
 export function createServer(): McpServer {
   const server = new McpServer(

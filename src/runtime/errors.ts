@@ -30,6 +30,8 @@ export const failedPrecondition = (message: string, field?: string) =>
   new DomainError("failed_precondition", message, field);
 export const exhausted = (message: string, field?: string) =>
   new DomainError("resource_exhausted", message, field);
+/** An outside service (the LLM provider) failed; the message must not carry secrets or request content. */
+export const unavailable = (message: string) => new DomainError("unavailable", message);
 
 /**
  * What crosses the Durable Object RPC boundary. Workers RPC keeps only an error's message, so a
@@ -41,11 +43,25 @@ export function outcomeOf<T>(run: () => T): Outcome<T> {
   try {
     return { ok: true, value: run() };
   } catch (error) {
-    if (error instanceof DomainError) {
-      return { ok: false, error: { code: error.code, message: error.message, field: error.field } };
-    }
-    throw error;
+    return failureOf(error);
   }
+}
+
+/** The same for work that awaits (in the Worker, never inside a Durable Object mutation). */
+export async function outcomeOfAsync<T>(run: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return failureOf(error);
+  }
+}
+
+/** A DomainError as a failed outcome; anything else is a bug and is rethrown. */
+function failureOf(error: unknown): Outcome<never> {
+  if (error instanceof DomainError) {
+    return { ok: false, error: { code: error.code, message: error.message, field: error.field } };
+  }
+  throw error;
 }
 
 export function mapOutcome<T, U>(outcome: Outcome<T>, map: (value: T) => U): Outcome<U> {

@@ -2,21 +2,39 @@
  * Writing a decomposition plan into a goal's queue. The plan was validated before it reached the
  * Durable Object; it is validated again here because this is the last step before storage, and
  * everything happens in the caller's single transaction: a plan is written whole or not at all.
+ *
+ * Decomposition never destroys work: a goal that already has tasks only takes a plan in mode
+ * "append", which adds tasks and leaves every existing one (completed or not) as it is.
  */
 import { validatePlan, type Plan } from "../decompose/plan";
-import { conflict } from "./errors";
-import { assertGoalAcceptsTasks, refreshGoalStatus } from "./goals";
+import { conflict, failedPrecondition } from "./errors";
+import { getGoal, refreshGoalStatus, type Goal } from "./goals";
 import { insertTask, toTasks, type Task, type TaskRow } from "./tasks";
 
-export type PlanMode = "new" | "append";
+export const PLAN_MODES = ["new", "append"] as const;
+export type PlanMode = (typeof PLAN_MODES)[number];
+
+/**
+ * Whether `goal` may take a plan in `mode`. Checked twice with the same rule: by the Worker before
+ * any model call (so a refused decomposition costs no tokens), and here inside the writing
+ * transaction (the goal may have changed while the model was thinking).
+ */
+export function assertPlanTarget(goal: Pick<Goal, "id" | "status" | "task_counts">, mode: PlanMode): void {
+  if (goal.status === "cancelled") {
+    throw failedPrecondition(`goal ${goal.id} is cancelled and takes no new tasks`, "goal_id");
+  }
+  const existing = Object.values(goal.task_counts).reduce((a, b) => a + b, 0);
+  if (existing > 0 && mode !== "append") {
+    throw conflict(
+      `goal ${goal.id} already has ${existing} tasks; pass mode "append" to add more (existing tasks are kept)`,
+      "goal_id",
+    );
+  }
+}
 
 export function applyPlan(sql: SqlStorage, goalId: number, plan: Plan, mode: PlanMode, now: number): Task[] {
   validatePlan(plan);
-  assertGoalAcceptsTasks(sql, goalId);
-  const existing = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE goal_id = ?`, goalId).one().n;
-  if (existing > 0 && mode !== "append") {
-    throw conflict(`goal ${goalId} already has ${existing} tasks; pass mode "append" to add more (existing tasks are kept)`, "goal_id");
-  }
+  assertPlanTarget(getGoal(sql, goalId), mode);
   // Every dependency is inside the plan and starts unfinished, so unmet = number of distinct deps.
   const rows: TaskRow[] = plan.tasks.map((t) =>
     insertTask(sql, { goal_id: goalId, title: t.title, description: t.description, priority: t.priority }, new Set(t.depends_on).size, now),

@@ -7,11 +7,28 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Plan } from "../decompose/plan";
 import type { Env } from "../env";
+import {
+  configureBreaker,
+  getBreakerStatus,
+  listBreakers,
+  recordFailure,
+  recordSuccess,
+  resetBreaker,
+  settledGate,
+  takeProbe,
+  tripBreaker,
+  type BreakerConfig,
+  type BreakerList,
+  type BreakerState,
+  type BreakerStatus,
+  type FailureType,
+  type StateChange,
+} from "./breakers";
 import { outcomeOf, type Outcome } from "./errors";
 import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals";
 import { heartbeatTask, releaseExpiredLeases, type Heartbeat, type HeartbeatAnswer } from "./leases";
 import { applyPlan, type PlanMode } from "./plans";
-import type { JsonObject } from "./rows";
+import { iso, type JsonObject } from "./rows";
 import { migrate } from "./schema";
 import {
   DEFAULT_LEASE_SECONDS,
@@ -43,6 +60,11 @@ export interface NextTaskAnswer {
   /** Set when the call claimed the task: quote it in heartbeat_task and update_task_status. */
   lease_id?: string;
   lease_expires_at?: string;
+  /** When the agent's breaker refused: seconds until it may ask again, and who to route to. */
+  retry_after_seconds?: number;
+  fallback_agent?: string;
+  /** When the claim is a HALF_OPEN probe: report success or failure before this time. */
+  probe_expires_at?: string;
 }
 
 export class Runtime extends DurableObject<Env> {
@@ -95,12 +117,19 @@ export class Runtime extends DurableObject<Env> {
       // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
       releaseExpiredLeases(this.sql, now);
       if (request.goal_id !== undefined) assertGoalExists(this.sql, request.goal_id);
+      // The agent's circuit breaker: OPEN claims nothing, HALF_OPEN hands out a limited probe.
+      const gate = request.agent_id === undefined ? null : settledGate(this.sql, request.agent_id, now);
+      if (gate && !gate.can_execute) {
+        return { task: null, reason: gate.reason!, retry_after_seconds: gate.retry_after_seconds, fallback_agent: gate.fallback_agent };
+      }
       const ready = peekReady(this.sql, request.goal_id);
       if (!ready) return { task: null, reason: whyNothingReady(this.sql, request.goal_id) };
       if (request.agent_id === undefined) return { task: toTasks(this.sql, [ready])[0] };
       const leaseSeconds = request.lease_seconds ?? DEFAULT_LEASE_SECONDS;
       const task = claimTask(this.sql, ready.id, request.agent_id, leaseSeconds, now);
-      return { task, lease_id: task.lease_id!, lease_expires_at: task.lease_expires_at! };
+      const lease = { lease_id: task.lease_id!, lease_expires_at: task.lease_expires_at! };
+      if (gate?.state !== "HALF_OPEN") return { task, ...lease };
+      return { task, ...lease, probe_expires_at: iso(takeProbe(this.sql, request.agent_id, task.id, now))! };
     });
   }
 
@@ -111,6 +140,42 @@ export class Runtime extends DurableObject<Env> {
 
   updateTaskStatus(change: StatusChange): Promise<Outcome<Task>> {
     return this.write((now) => updateTaskStatus(this.sql, change, now));
+  }
+
+  // --- circuit breakers --------------------------------------------------------------------
+
+  /** A read: an agent without a breaker is shown CLOSED under the defaults, and none is created. */
+  breakerStatus(agentId: string): Outcome<BreakerStatus> {
+    return outcomeOf(() => getBreakerStatus(this.sql, agentId, Date.now()));
+  }
+
+  listBreakers(): Outcome<BreakerList> {
+    return outcomeOf(() => listBreakers(this.sql, Date.now()));
+  }
+
+  tripBreaker(agentId: string, reason?: string): Promise<Outcome<StateChange>> {
+    return this.write((now) => tripBreaker(this.sql, agentId, reason, now));
+  }
+
+  resetBreaker(agentId: string): Promise<Outcome<StateChange>> {
+    return this.write((now) => resetBreaker(this.sql, agentId, now));
+  }
+
+  configureBreaker(agentId: string, patch: Partial<BreakerConfig>): Promise<Outcome<BreakerConfig>> {
+    return this.write((now) => configureBreaker(this.sql, agentId, patch, now));
+  }
+
+  recordBreakerFailure(
+    agentId: string,
+    failure: { failure_type: FailureType; error_message: string },
+  ): Promise<Outcome<{ old_state: BreakerState; new_state: BreakerState; tripped: boolean; breaker: BreakerStatus }>> {
+    return this.write((now) => recordFailure(this.sql, agentId, failure, now));
+  }
+
+  recordBreakerSuccess(
+    agentId: string,
+  ): Promise<Outcome<{ old_state: BreakerState; new_state: BreakerState; recovered: boolean; breaker: BreakerStatus }>> {
+    return this.write((now) => recordSuccess(this.sql, agentId, now));
   }
 
   // --- time --------------------------------------------------------------------------------

@@ -67,7 +67,74 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
-    name: "002_leases",
+    name: "002_breakers",
+    sql: `
+      -- One circuit breaker per agent: its settings, counters and state timestamps.
+      CREATE TABLE breakers (
+        agent_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        failure_threshold INTEGER NOT NULL,
+        window_seconds INTEGER NOT NULL,
+        cooldown_seconds INTEGER NOT NULL,
+        half_open_max_calls INTEGER NOT NULL,
+        success_threshold INTEGER NOT NULL,
+        probe_timeout_seconds INTEGER NOT NULL,
+        fallback_agent TEXT NOT NULL,
+        -- Successes since the last state change (in HALF_OPEN: toward success_threshold).
+        success_count INTEGER NOT NULL DEFAULT 0,
+        total_failures INTEGER NOT NULL DEFAULT 0,
+        total_successes INTEGER NOT NULL DEFAULT 0,
+        trip_count INTEGER NOT NULL DEFAULT 0,
+        -- Failures before this time never count toward a trip (set when the breaker closes).
+        failures_since INTEGER NOT NULL,
+        last_failure_at INTEGER,
+        last_success_at INTEGER,
+        state_changed_at INTEGER NOT NULL,
+        opened_at INTEGER,
+        half_open_at INTEGER,
+        -- Set only while OPEN: the due time at which the alarm moves the breaker to HALF_OPEN.
+        cooldown_until INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX breakers_by_state ON breakers(state, agent_id);
+      CREATE INDEX breakers_cooldown ON breakers(cooldown_until) WHERE cooldown_until IS NOT NULL;
+
+      -- The newest failures of each breaker (pruned to max(failure_threshold, 10)).
+      CREATE TABLE breaker_failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id TEXT NOT NULL,
+        failure_type TEXT NOT NULL,
+        message TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX breaker_failures_by_agent ON breaker_failures(agent_id, id);
+
+      -- Append-only log of state transitions (pruned to the newest 50 per breaker).
+      CREATE TABLE breaker_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX breaker_events_by_agent ON breaker_events(agent_id, id);
+
+      -- Calls let through while HALF_OPEN and not yet reported; expires_at is a due time.
+      CREATE TABLE breaker_probes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id TEXT NOT NULL,
+        task_id INTEGER,
+        taken_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX breaker_probes_by_agent ON breaker_probes(agent_id, id);
+      CREATE INDEX breaker_probes_expiry ON breaker_probes(expires_at);
+    `,
+  },
+  {
+    name: "003_leases",
     sql: `
       -- The length a lease was claimed for: a heartbeat without extend_seconds extends by it.
       ALTER TABLE tasks ADD COLUMN lease_seconds INTEGER;

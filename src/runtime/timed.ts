@@ -4,6 +4,7 @@
  * these, so there is no schedule table that could drift from the data; `runDue` must be
  * idempotent because alarms are delivered at least once.
  */
+import { breakerTimedWork } from "./breakers";
 import { leaseExpiry } from "./leases";
 
 export interface TimedWork {
@@ -14,7 +15,7 @@ export interface TimedWork {
   runDue(sql: SqlStorage, now: number): void;
 }
 
-export const TIMED_WORK: TimedWork[] = [leaseExpiry];
+export const TIMED_WORK: TimedWork[] = [breakerTimedWork, leaseExpiry];
 
 export function nextDue(sql: SqlStorage): number | null {
   let earliest: number | null = null;

@@ -1,8 +1,11 @@
 /** Goal tools (SPEC §5): create, decompose into tasks, list, get. */
 import { z } from "zod";
 import { decomposeGoal } from "../../decompose/decompose";
+import { DEFAULT_MAX_TASKS } from "../../decompose/anthropic";
 import { PLAN_SOURCES, STRATEGIES } from "../../decompose/plan";
 import { mapOutcome } from "../../runtime/errors";
+import { LIMITS } from "../../runtime/limits";
+import { PLAN_MODES } from "../../runtime/plans";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool } from "../tool";
@@ -21,26 +24,53 @@ const createGoal = defineTool({
   run: (args, { runtime }: ToolContext) => runtime.createGoal(args),
 });
 
+const plannedTask = z.strictObject({
+  title: s.title.describe("short title (1..200 chars)"),
+  description: s.text.optional().describe("what to do and how to tell it is done (default empty)"),
+  priority: z.number().int().min(1).max(10).optional().describe("1..10, default 5; higher goes first among ready tasks"),
+  depends_on: z
+    .array(z.number().int().min(0))
+    .max(LIMITS.dependencies)
+    .optional()
+    .describe("0-based indexes into this tasks list of the tasks that must be completed first (no cycles)"),
+});
+
 const decompose = defineTool({
   name: "decompose_goal",
   title: "Decompose goal into tasks",
   description:
-    "Break a goal into dependency-ordered tasks. strategy: sequential (a chain), parallel (independent " +
-    "workstreams) or hierarchical (phases, each depending on the previous). A goal that already has " +
-    "tasks is not decomposed again.",
+    "Break a goal into dependency-ordered tasks, written all at once or not at all. Three ways, first match wins: " +
+    "(1) pass your own plan as `tasks` [{title, description?, priority?, depends_on?: [indexes into tasks]}] " +
+    '(source "agent"; checked for cycles and limits); (2) otherwise, if the server has an Anthropic API key, Claude ' +
+    'writes the plan from the goal\'s name, description and metadata (source "ai", at most `max_tasks`, default 12); ' +
+    '(3) otherwise a built-in template (source "template"). strategy shapes the plan: sequential (a chain), ' +
+    "parallel (independent workstreams) or hierarchical (phases, each depending on the previous). " +
+    'A goal that already has tasks is refused with conflict unless mode is "append", which adds tasks and never ' +
+    "changes or deletes existing ones. Then take work with get_next_task.",
   input: z.strictObject({
     goal_id: s.id("goal"),
     strategy: z.enum(STRATEGIES).default("sequential"),
+    mode: z.enum(PLAN_MODES).default("new").describe('"new" (default): only a goal without tasks; "append": add to its tasks'),
+    max_tasks: z
+      .number()
+      .int()
+      .min(1)
+      .max(LIMITS.planTasks)
+      .default(DEFAULT_MAX_TASKS)
+      .describe("at most this many tasks from Claude (1..50, default 12)"),
+    tasks: z.array(plannedTask).min(1).max(LIMITS.planTasks).optional().describe("your own plan (1..50 tasks); skips Claude and the templates"),
   }),
   output: z.object({
     goal_id: z.number(),
     strategy: z.enum(STRATEGIES),
-    source: z.enum(PLAN_SOURCES),
+    source: z.enum(PLAN_SOURCES).describe("who wrote the plan: ai (Claude), agent (your tasks) or template"),
+    model: z.string().nullable().describe("the model that wrote the plan; null unless source is ai"),
     tasks_created: z.array(z.number()),
     count: z.number(),
     tasks: z.array(s.task),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  // Not destructive: existing tasks are never changed. Open world: it may call the Anthropic API.
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   run: (args, context: ToolContext) => decomposeGoal(context, args),
 });
 

@@ -55,7 +55,10 @@ const getNextTask = defineTool({
     "Keep the lease_id: call heartbeat_task before lease_expires_at while you work (a lease that runs " +
     "out puts the task back in the queue for another agent), and finish with update_task_status " +
     "{task_id, status: completed|failed, lease_id}. If the task has a progress note, a previous " +
-    "attempt left it: resume from there. task is null with a reason when nothing is ready.",
+    "attempt left it: resume from there. task is null with a reason when nothing is ready. If your " +
+    "circuit breaker is OPEN you get no task, reason \"circuit_open\", retry_after_seconds and the " +
+    "fallback_agent; while it is HALF_OPEN a claim is a probe (probe_expires_at): report it with " +
+    "circuit_breaker_record_success or _record_failure.",
   input: z.strictObject({
     goal_id: s.id("goal").optional(),
     agent_id: s.agentId.optional().describe("claim the task for this agent (1..200 chars)"),
@@ -68,6 +71,9 @@ const getNextTask = defineTool({
     reason: z.string().optional(),
     lease_id: z.string().optional().describe("set when the task was claimed: quote it in heartbeat_task and update_task_status"),
     lease_expires_at: s.timestamp.optional().describe("set when the task was claimed: the lease ends then unless extended"),
+    retry_after_seconds: z.number().optional().describe("when your circuit breaker refused: ask again after this many seconds"),
+    fallback_agent: z.string().optional().describe("when your circuit breaker refused: the agent to route work to meanwhile"),
+    probe_expires_at: s.timestamp.optional().describe("your breaker is HALF_OPEN and this task is a probe: report it by then"),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   run: (args, { runtime }: ToolContext) => runtime.nextTask(args),
