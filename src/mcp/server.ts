@@ -8,9 +8,10 @@ import type { Env } from "../env";
 import { runtimeOf, userIdOfRequest, type ToolContext } from "./context";
 import { registerTools, type AnyTool } from "./tool";
 import { goalTools } from "./tools/goals";
+import { relayTools } from "./tools/relay";
 import { taskTools } from "./tools/tasks";
 
-export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools];
+export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools];
 
 export function createServer(): McpServer {
   const server = new McpServer(

@@ -10,6 +10,23 @@ import type { Env } from "../env";
 import { outcomeOf, type Outcome } from "./errors";
 import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals";
 import { applyPlan, type PlanMode } from "./plans";
+import {
+  advanceRelay,
+  createRelayPipeline,
+  getRelayBaton,
+  getRelayStatus,
+  listRelayPipelines,
+  retryRelayStep,
+  type AdvanceAnswer,
+  type AdvanceReport,
+  type BatonAnswer,
+  type CreatedPipeline,
+  type NewPipeline,
+  type PipelineFilter,
+  type PipelineSummary,
+  type RelayStatus,
+  type RetryAnswer,
+} from "./relay";
 import type { JsonObject } from "./rows";
 import { migrate } from "./schema";
 import {
@@ -98,6 +115,33 @@ export class Runtime extends DurableObject<Env> {
 
   updateTaskStatus(change: StatusChange): Promise<Outcome<Task>> {
     return this.write((now) => updateTaskStatus(this.sql, change, now));
+  }
+
+  // --- relay pipelines ---------------------------------------------------------------------
+
+  /** The pipeline, its steps and its first baton, in one transaction. */
+  createRelayPipeline(input: NewPipeline): Promise<Outcome<CreatedPipeline>> {
+    return this.write((now) => createRelayPipeline(this.sql, input, now));
+  }
+
+  getRelayBaton(pipelineId: string): Outcome<BatonAnswer> {
+    return outcomeOf(() => getRelayBaton(this.sql, pipelineId));
+  }
+
+  advanceRelay(report: AdvanceReport): Promise<Outcome<AdvanceAnswer>> {
+    return this.write((now) => advanceRelay(this.sql, report, now));
+  }
+
+  retryRelayStep(pipelineId: string, stepIndex: number): Promise<Outcome<RetryAnswer>> {
+    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now));
+  }
+
+  getRelayStatus(pipelineId: string): Outcome<RelayStatus> {
+    return outcomeOf(() => getRelayStatus(this.sql, pipelineId));
+  }
+
+  listRelayPipelines(filter: PipelineFilter): Outcome<PipelineSummary[]> {
+    return outcomeOf(() => listRelayPipelines(this.sql, filter));
   }
 
   // --- time --------------------------------------------------------------------------------
