@@ -25,6 +25,11 @@ export default defineConfig({
         },
       },
       {
+        // Benchmarks (`npm run bench`): same workerd setup, never part of `npm test`.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: { name: "bench", include: ["bench/**/*.bench.ts"] },
+      },
+      {
         // End to end: a real `wrangler dev` and the real MCP SDK clients over HTTP, from Node.
         test: {
           name: "e2e",

@@ -191,3 +191,11 @@ describe("consent page", () => {
     expect(post.status).toBe(503);
   });
 });
+
+describe("consent form size", () => {
+  it("refuses an oversized form with 413 before looking at it", async () => {
+    const consent = await openConsent(ip());
+    const response = await submit(consent, ip(), { decision: "approve", password: "x".repeat(20_000) });
+    expect(response.status).toBe(413);
+  });
+});

@@ -51,9 +51,15 @@ async function showConsent(request: Request, env: EnvWithOAuth): Promise<Respons
   return html(consentPage({ details, handle: consent.handle }), 200, consent.headers);
 }
 
+/** The form has a handle, a decision and a password: anything bigger is not from our page. */
+const MAX_FORM_BYTES = 16 * 1024;
+
 async function decide(request: Request, env: EnvWithOAuth): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
-  const form = await request.formData();
+  const declared = Number(request.headers.get("Content-Length") ?? 0);
+  const body = declared > MAX_FORM_BYTES ? null : await request.arrayBuffer();
+  if (!body || body.byteLength > MAX_FORM_BYTES) return html(messagePage("Cannot authorize", "The form is too large."), 413);
+  const form = new URLSearchParams(new TextDecoder().decode(body));
   const handle = String(form.get("handle") ?? "");
   if (form.get("decision") !== "approve") {
     const denied = await oauth.denyConsent(request, handle);

@@ -202,13 +202,21 @@ export function listTasks(sql: SqlStorage, filter: TaskFilter): Task[] {
   return toTasks(sql, rows);
 }
 
-/** The ready task that would be handed out next: highest priority, oldest on ties. */
+/**
+ * The ready task that would be handed out next: highest priority, oldest on ties. The partial
+ * index holds only ready rows in exactly this order, so this reads one index entry whatever the
+ * size of the queue; INDEXED BY pins it (the planner otherwise prefers the status index and
+ * sorts every pending row).
+ */
 export function peekReady(sql: SqlStorage, goalId?: number): TaskRow | null {
   const rows =
     goalId === undefined
-      ? sql.exec<TaskRow>(`SELECT * FROM tasks WHERE status = 'pending' AND unmet_deps = 0 ORDER BY priority DESC, id LIMIT 1`)
+      ? sql.exec<TaskRow>(
+          `SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 ORDER BY priority DESC, id LIMIT 1`,
+        )
       : sql.exec<TaskRow>(
-          `SELECT * FROM tasks WHERE goal_id = ? AND status = 'pending' AND unmet_deps = 0 ORDER BY priority DESC, id LIMIT 1`,
+          `SELECT * FROM tasks INDEXED BY tasks_ready_by_goal
+           WHERE goal_id = ? AND status = 'pending' AND unmet_deps = 0 ORDER BY priority DESC, id LIMIT 1`,
           goalId,
         );
   return rows.toArray()[0] ?? null;
@@ -216,11 +224,11 @@ export function peekReady(sql: SqlStorage, goalId?: number): TaskRow | null {
 
 /** Why nothing is ready: no pending work at all, or pending work waiting on dependencies. */
 export function whyNothingReady(sql: SqlStorage, goalId?: number): "no_pending_tasks" | "all_pending_tasks_blocked" {
-  const pending =
+  const anyPending =
     goalId === undefined
-      ? sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE status = 'pending'`).one().n
-      : sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE goal_id = ? AND status = 'pending'`, goalId).one().n;
-  return pending === 0 ? "no_pending_tasks" : "all_pending_tasks_blocked";
+      ? sql.exec<{ found: number }>(`SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'pending') AS found`).one().found
+      : sql.exec<{ found: number }>(`SELECT EXISTS (SELECT 1 FROM tasks WHERE goal_id = ? AND status = 'pending') AS found`, goalId).one().found;
+  return anyPending ? "all_pending_tasks_blocked" : "no_pending_tasks";
 }
 
 /** Hands `taskId` (ready, checked by the caller in the same transaction) to `agentId`. */
