@@ -9,9 +9,10 @@ import { runtimeOf, userIdOfRequest, type ToolContext } from "./context";
 import { registerTools, type AnyTool } from "./tool";
 import { breakerTools } from "./tools/breakers";
 import { goalTools } from "./tools/goals";
+import { relayTools } from "./tools/relay";
 import { taskTools } from "./tools/tasks";
 
-export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...breakerTools];
+export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools, ...breakerTools];
 
 export function createServer(): McpServer {
   const server = new McpServer(

@@ -8,6 +8,11 @@ export const LIMITS = {
   listMax: 500,
   agentId: 200,
   planTasks: 50,
+  relayAgents: 48,
+  entityId: 200,
+  tokenBudgetDefault: 100_000,
+  /** A sane ceiling: far above any real run, small enough that sums stay exact integers. */
+  tokenBudgetMax: 1_000_000_000,
   /** Leases (docs/tasks.md): length in seconds at a claim and per heartbeat. */
   leaseDefaultSeconds: 1800,
   leaseMinSeconds: 60,

@@ -29,6 +29,23 @@ import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalS
 import { heartbeatTask, releaseExpiredLeases, type Heartbeat, type HeartbeatAnswer } from "./leases";
 import { applyPlan, type PlanMode } from "./plans";
 import { iso, type JsonObject } from "./rows";
+import {
+  advanceRelay,
+  createRelayPipeline,
+  getRelayBaton,
+  getRelayStatus,
+  listRelayPipelines,
+  retryRelayStep,
+  type AdvanceAnswer,
+  type AdvanceReport,
+  type BatonAnswer,
+  type CreatedPipeline,
+  type NewPipeline,
+  type PipelineFilter,
+  type PipelineSummary,
+  type RelayStatus,
+  type RetryAnswer,
+} from "./relay";
 import { migrate } from "./schema";
 import {
   DEFAULT_LEASE_SECONDS,
@@ -176,6 +193,33 @@ export class Runtime extends DurableObject<Env> {
     agentId: string,
   ): Promise<Outcome<{ old_state: BreakerState; new_state: BreakerState; recovered: boolean; breaker: BreakerStatus }>> {
     return this.write((now) => recordSuccess(this.sql, agentId, now));
+  }
+
+  // --- relay pipelines ---------------------------------------------------------------------
+
+  /** The pipeline, its steps and its first baton, in one transaction. */
+  createRelayPipeline(input: NewPipeline): Promise<Outcome<CreatedPipeline>> {
+    return this.write((now) => createRelayPipeline(this.sql, input, now));
+  }
+
+  getRelayBaton(pipelineId: string): Outcome<BatonAnswer> {
+    return outcomeOf(() => getRelayBaton(this.sql, pipelineId));
+  }
+
+  advanceRelay(report: AdvanceReport): Promise<Outcome<AdvanceAnswer>> {
+    return this.write((now) => advanceRelay(this.sql, report, now));
+  }
+
+  retryRelayStep(pipelineId: string, stepIndex: number): Promise<Outcome<RetryAnswer>> {
+    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now));
+  }
+
+  getRelayStatus(pipelineId: string): Outcome<RelayStatus> {
+    return outcomeOf(() => getRelayStatus(this.sql, pipelineId));
+  }
+
+  listRelayPipelines(filter: PipelineFilter): Outcome<PipelineSummary[]> {
+    return outcomeOf(() => listRelayPipelines(this.sql, filter));
   }
 
   // --- time --------------------------------------------------------------------------------

@@ -134,7 +134,64 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
-    name: "003_leases",
+    name: "003_relay",
+    sql: `
+      -- A relay pipeline: an ordered chain of agent steps working on one goal. The public id is
+      -- random; seq gives "newest first" without relying on clock ties.
+      CREATE TABLE pipelines (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        goal TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        current_step INTEGER NOT NULL DEFAULT 0,
+        total_steps INTEGER NOT NULL,
+        token_budget INTEGER NOT NULL,
+        tokens_used INTEGER NOT NULL DEFAULT 0,
+        -- The rules a pipeline was created under stay with it.
+        l_score_threshold REAL NOT NULL,
+        max_retries INTEGER NOT NULL,
+        failure_reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX pipelines_by_status ON pipelines(status, seq);
+
+      CREATE TABLE relay_steps (
+        pipeline_id TEXT NOT NULL REFERENCES pipelines(id),
+        step_index INTEGER NOT NULL,
+        agent_type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        quality_threshold REAL NOT NULL,
+        -- The latest attempt's report; tokens add up over all attempts (the work was done).
+        quality_score REAL,
+        l_score REAL,
+        tokens_used INTEGER NOT NULL DEFAULT 0,
+        retry_count INTEGER NOT NULL DEFAULT 0,
+        output_summary TEXT,
+        output_entity_id TEXT,
+        started_at INTEGER,
+        finished_at INTEGER,
+        PRIMARY KEY (pipeline_id, step_index)
+      ) WITHOUT ROWID;
+
+      -- Every baton ever handed out; status live | passed | failed | superseded. At most one is
+      -- live per pipeline, enforced by the unique partial index.
+      CREATE TABLE batons (
+        id TEXT PRIMARY KEY,
+        pipeline_id TEXT NOT NULL REFERENCES pipelines(id),
+        step_index INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        closed_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX batons_live ON batons(pipeline_id) WHERE status = 'live';
+    `,
+  },
+  {
+    name: "004_leases",
     sql: `
       -- The length a lease was claimed for: a heartbeat without extend_seconds extends by it.
       ALTER TABLE tasks ADD COLUMN lease_seconds INTEGER;
