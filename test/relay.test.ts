@@ -497,3 +497,24 @@ describe("tool metadata", () => {
     expect(byName.get("create_relay_pipeline")!.inputSchema.required).toEqual(["name", "goal", "agent_types"]);
   });
 });
+
+describe("circuit breakers on batons", () => {
+  it("names the fallback agent on a baton whose agent type's breaker is OPEN, and not otherwise", async () => {
+    const { mcp } = await user();
+    const { pipeline_id, baton } = await pipeline(mcp, ["researcher", "analyzer"]);
+    expect(baton.breaker).toEqual({ state: "CLOSED", can_execute: true, fallback_agent: "generalist", retry_after_seconds: 0 });
+    expect((await mcp.call("get_relay_baton", { pipeline_id })).prompt).not.toContain("fallback agent");
+
+    await mcp.call("circuit_breaker_configure", { agent_id: "analyzer", fallback_agent: "senior-analyst" });
+    await mcp.call("circuit_breaker_trip", { agent_id: "analyzer", reason: "rate limited" });
+    const advanced = await mcp.call("advance_relay", { pipeline_id, ...pass(baton.baton_id) });
+    expect(advanced.baton.breaker).toMatchObject({ state: "OPEN", can_execute: false, fallback_agent: "senior-analyst" });
+    expect(advanced.baton.breaker.retry_after_seconds).toBeGreaterThan(0);
+    const { prompt } = await mcp.call("get_relay_baton", { pipeline_id });
+    expect(prompt).toMatch(/^You are the Analyzer/);
+    expect(prompt).toContain('Hand this step to the fallback agent "senior-analyst"');
+
+    await mcp.call("circuit_breaker_reset", { agent_id: "analyzer" });
+    expect((await mcp.call("get_relay_baton", { pipeline_id })).baton.breaker.can_execute).toBe(true);
+  });
+});

@@ -47,6 +47,13 @@ export function relayPrompt(baton: Baton, context: PromptContext): string {
       `"${context.pipelineName}" (${baton.pipeline_id}).` +
       (last ? " You run the last leg: your output completes the pipeline." : ""),
   );
+  if (!baton.breaker.can_execute) {
+    lines.push(
+      `Note for the orchestrator: the circuit breaker of "${baton.agent_type}" is ${baton.breaker.state} ` +
+        `(retry in ${baton.breaker.retry_after_seconds} s). Hand this step to the fallback agent "${baton.breaker.fallback_agent}", ` +
+        `which takes on this role for now.`,
+    );
+  }
   if (baton.retry_count > 0) {
     lines.push(`This is retry ${baton.retry_count} of ${baton.max_retries} for this step: an earlier attempt did not pass the quality gate or was abandoned.`);
   }

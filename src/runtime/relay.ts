@@ -16,6 +16,7 @@
  * runs one request at a time and each call is one transaction, so of several concurrent advances
  * with the same baton exactly one wins.
  */
+import { breakerGate, type BreakerState, type Gate } from "./breakers";
 import { conflict, exhausted, failedPrecondition, invalid, notFound } from "./errors";
 import { LIMITS } from "./limits";
 import { relayPrompt } from "./relay-prompt";
@@ -153,6 +154,15 @@ export interface Baton {
   retry_count: number;
   max_retries: number;
   issued_at: string;
+  /** The circuit breaker of this agent type: when it may not execute, the fallback agent to use. */
+  breaker: BatonBreaker;
+}
+
+export interface BatonBreaker {
+  state: BreakerState;
+  can_execute: boolean;
+  fallback_agent: string;
+  retry_after_seconds: number;
 }
 
 export interface BatonAnswer {
@@ -371,7 +381,7 @@ export function listRelayPipelines(sql: SqlStorage, filter: PipelineFilter): Pip
  * place a baton is built: the circuit breaker feature adds the fallback agent here (a baton for
  * an agent type whose breaker is OPEN names the agent to use instead).
  */
-function buildBaton(sql: SqlStorage, p: PipelineRow, batonRow: BatonRow): Baton {
+function buildBaton(sql: SqlStorage, p: PipelineRow, batonRow: BatonRow, now: number): Baton {
   const steps = stepRows(sql, p.id);
   const step = steps[batonRow.step_index];
   const previous = batonRow.step_index > 0 ? steps[batonRow.step_index - 1] : null;
@@ -398,8 +408,16 @@ function buildBaton(sql: SqlStorage, p: PipelineRow, batonRow: BatonRow): Baton 
     retry_count: step.retry_count,
     max_retries: p.max_retries,
     issued_at: iso(batonRow.created_at)!,
+    breaker: batonBreaker(breakerGate(sql, step.agent_type, now)),
   };
 }
+
+const batonBreaker = ({ state, can_execute, fallback_agent, retry_after_seconds }: Gate): BatonBreaker => ({
+  state,
+  can_execute,
+  fallback_agent,
+  retry_after_seconds,
+});
 
 const promptFor = (p: PipelineRow, baton: Baton) =>
   relayPrompt(baton, { pipelineName: p.name, description: p.description, tokenBudget: p.token_budget });
@@ -410,11 +428,11 @@ function whyNoBaton(p: PipelineRow): string {
   return `step ${p.current_step} failed its quality gate; call retry_relay_step for it`;
 }
 
-export function getRelayBaton(sql: SqlStorage, pipelineId: string): BatonAnswer {
+export function getRelayBaton(sql: SqlStorage, pipelineId: string, now: number): BatonAnswer {
   const p = pipelineRow(sql, pipelineId);
   const live = liveBaton(sql, pipelineId);
   if (!live) return { baton: null, prompt: null, pipeline_status: p.status, reason: whyNoBaton(p) };
-  const baton = buildBaton(sql, p, live);
+  const baton = buildBaton(sql, p, live, now);
   return { baton, prompt: promptFor(p, baton), pipeline_status: p.status };
 }
 
@@ -488,7 +506,7 @@ export function createRelayPipeline(sql: SqlStorage, input: NewPipeline, now: nu
       index === 0 ? now : null,
     );
   });
-  const baton = buildBaton(sql, p, issueBaton(sql, id, 0, now));
+  const baton = buildBaton(sql, p, issueBaton(sql, id, 0, now), now);
   return {
     pipeline_id: id,
     name: p.name,
@@ -601,7 +619,7 @@ export function advanceRelay(sql: SqlStorage, report: AdvanceReport, now: number
     p.id,
     nextStep,
   );
-  return { ...common, status: "advanced", baton: buildBaton(sql, p, issueBaton(sql, p.id, nextStep, now)) };
+  return { ...common, status: "advanced", baton: buildBaton(sql, p, issueBaton(sql, p.id, nextStep, now), now) };
 }
 
 /**
@@ -638,6 +656,6 @@ export function retryRelayStep(sql: SqlStorage, pipelineId: string, stepIndex: n
     stepIndex,
   );
   const updated = sql.exec<PipelineRow>(`UPDATE pipelines SET updated_at = ? WHERE id = ? RETURNING *`, now, p.id).one();
-  const baton = buildBaton(sql, updated, issueBaton(sql, p.id, stepIndex, now));
+  const baton = buildBaton(sql, updated, issueBaton(sql, p.id, stepIndex, now), now);
   return { baton, prompt: promptFor(updated, baton), pipeline_status: updated.status };
 }

@@ -203,7 +203,7 @@ export class Runtime extends DurableObject<Env> {
   }
 
   getRelayBaton(pipelineId: string): Outcome<BatonAnswer> {
-    return outcomeOf(() => getRelayBaton(this.sql, pipelineId));
+    return outcomeOf(() => getRelayBaton(this.sql, pipelineId, Date.now()));
   }
 
   advanceRelay(report: AdvanceReport): Promise<Outcome<AdvanceAnswer>> {

@@ -4,6 +4,7 @@
  * get_relay_baton → do the work → advance_relay; on quality_gate_failed, retry_relay_step.
  */
 import { z } from "zod";
+import { BREAKER_STATES } from "../../runtime/breakers";
 import { mapOutcome } from "../../runtime/errors";
 import { LIMITS } from "../../runtime/limits";
 import { FAILURE_REASONS, PIPELINE_STATUSES, STEP_STATUSES } from "../../runtime/relay";
@@ -40,6 +41,14 @@ const baton = z.object({
   retry_count: z.number().describe("retries already used for this step"),
   max_retries: z.number(),
   issued_at: s.timestamp,
+  breaker: z
+    .object({
+      state: z.enum(BREAKER_STATES),
+      can_execute: z.boolean(),
+      fallback_agent: z.string(),
+      retry_after_seconds: z.number(),
+    })
+    .describe("the circuit breaker of this agent type (agent_id = agent_type); when can_execute is false, hand the step to fallback_agent"),
 });
 
 const step = z.object({
