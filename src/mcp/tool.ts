@@ -19,6 +19,11 @@ export interface Annotations {
   openWorldHint: boolean;
 }
 
+/** A read: changes nothing, so clients may call it freely and repeat it. */
+export const READ_ONLY: Annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+/** An additive write inside this server: creates or moves something, destroys nothing. */
+export const WRITES: Annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+
 export interface ToolDefinition<Input extends z.ZodObject, Output extends z.ZodObject, Context> {
   name: string;
   title: string;

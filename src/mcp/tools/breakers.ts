@@ -3,7 +3,7 @@ import { z } from "zod";
 import { BREAKER_LIMITS, BREAKER_STATES, CONFIG_RANGES, FAILURE_TYPES } from "../../runtime/breakers";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
-import { defineTool } from "../tool";
+import { defineTool, READ_ONLY, WRITES } from "../tool";
 
 const state = z.enum(BREAKER_STATES);
 
@@ -65,7 +65,7 @@ const getStatus = defineTool({
     "never creates one.",
   input: z.strictObject({ agent_id: agentId }),
   output: status,
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: (args, { runtime }: ToolContext) => runtime.breakerStatus(args.agent_id),
 });
 
@@ -82,7 +82,7 @@ const list = defineTool({
     half_open_circuits: z.array(z.string()),
     breakers: z.array(status),
   }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: (_args, { runtime }: ToolContext) => runtime.listBreakers(),
 });
 
@@ -98,7 +98,7 @@ const trip = defineTool({
     reason: z.string().max(BREAKER_LIMITS.reason).optional().describe(`why (up to ${BREAKER_LIMITS.reason} chars), kept in the transition log`),
   }),
   output: change,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.tripBreaker(args.agent_id, args.reason),
 });
 
@@ -150,7 +150,7 @@ const recordFailure = defineTool({
     error_message: s.text.describe("what went wrong (up to 20,000 chars)"),
   }),
   output: z.object({ old_state: state, new_state: state, tripped: z.boolean(), breaker: status }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: ({ agent_id, ...failure }, { runtime }: ToolContext) => runtime.recordBreakerFailure(agent_id, failure),
 });
 
@@ -163,7 +163,7 @@ const recordSuccess = defineTool({
     "deadline counts it as a failure.",
   input: z.strictObject({ agent_id: agentId }),
   output: z.object({ old_state: state, new_state: state, recovered: z.boolean(), breaker: status }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.recordBreakerSuccess(args.agent_id),
 });
 

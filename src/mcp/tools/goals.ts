@@ -8,7 +8,7 @@ import { LIMITS } from "../../runtime/limits";
 import { PLAN_MODES } from "../../runtime/plans";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
-import { defineTool } from "../tool";
+import { defineTool, READ_ONLY, WRITES } from "../tool";
 
 const createGoal = defineTool({
   name: "create_goal",
@@ -20,7 +20,7 @@ const createGoal = defineTool({
     metadata: s.metadata.optional(),
   }),
   output: s.goal,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createGoal(args),
 });
 
@@ -80,7 +80,7 @@ const listGoals = defineTool({
   description: "List goals, newest first, with task counts and progress.",
   input: z.strictObject({ status: s.goalStatus.optional(), limit: s.limit }),
   output: z.object({ goals: z.array(s.goal), count: z.number() }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: async (args, { runtime }: ToolContext) =>
     mapOutcome(await runtime.listGoals(args), (goals) => ({ goals, count: goals.length })),
 });
@@ -91,7 +91,7 @@ const getGoal = defineTool({
   description: "One goal with its task counts and progress.",
   input: z.strictObject({ goal_id: s.id("goal") }),
   output: s.goal,
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: (args, { runtime }: ToolContext) => runtime.getGoal(args.goal_id),
 });
 

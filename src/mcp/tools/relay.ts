@@ -10,7 +10,7 @@ import { LIMITS } from "../../runtime/limits";
 import { FAILURE_REASONS, PIPELINE_STATUSES, STEP_STATUSES } from "../../runtime/relay";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
-import { defineTool } from "../tool";
+import { defineTool, READ_ONLY, WRITES } from "../tool";
 
 const pipelineId = z.string().min(1).max(64).describe('pipeline id ("rp_" + 12 characters)');
 const batonId = z.string().min(1).max(64).describe('baton id ("bt_" + 16 characters)');
@@ -134,7 +134,7 @@ const createPipeline = defineTool({
     current_step: z.number(),
     baton: baton.describe("the first baton, live now"),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createRelayPipeline(args),
 });
 
@@ -149,7 +149,7 @@ const getBaton = defineTool({
     "failed its gate and waits for retry_relay_step).",
   input: z.strictObject({ pipeline_id: pipelineId }),
   output: batonAnswer,
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: (args, { runtime }: ToolContext) => runtime.getRelayBaton(args.pipeline_id),
 });
 
@@ -188,7 +188,7 @@ const advance = defineTool({
     max_retries: z.number().optional(),
     reason: z.enum(FAILURE_REASONS).optional().describe('status "failed": why the pipeline failed'),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.advanceRelay(args),
 });
 
@@ -218,7 +218,7 @@ const getStatus = defineTool({
     "retries and summary.",
   input: z.strictObject({ pipeline_id: pipelineId }),
   output: pipelineSummary.extend({ steps: z.array(step) }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: (args, { runtime }: ToolContext) => runtime.getRelayStatus(args.pipeline_id),
 });
 
@@ -228,7 +228,7 @@ const listPipelines = defineTool({
   description: "List relay pipelines, newest first, optionally of one status; each as in get_relay_status without the steps.",
   input: z.strictObject({ status: pipelineStatus.optional(), limit: s.limit }),
   output: z.object({ pipelines: z.array(pipelineSummary), count: z.number() }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: async (args, { runtime }: ToolContext) =>
     mapOutcome(await runtime.listRelayPipelines(args), (pipelines) => ({ pipelines, count: pipelines.length })),
 });

@@ -10,7 +10,7 @@ import { leaseMinSeconds } from "../../runtime/leases";
 import { LIMITS } from "../../runtime/limits";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
-import { defineTool } from "../tool";
+import { defineTool, READ_ONLY, WRITES } from "../tool";
 
 /**
  * Lease lengths in seconds, 60..86400. The minimum is read once from the deployment's settings:
@@ -41,7 +41,7 @@ const createTask = defineTool({
       .describe(`claims whose lease may run out before the task fails (1..${LIMITS.maxAttempts}, default ${LIMITS.maxAttemptsDefault})`),
   }),
   output: s.task,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createTask(args),
 });
 
@@ -75,7 +75,7 @@ const getNextTask = defineTool({
     fallback_agent: z.string().optional().describe("when your circuit breaker refused: the agent to route work to meanwhile"),
     probe_expires_at: s.timestamp.optional().describe("your breaker is HALF_OPEN and this task is a probe: report it by then"),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.nextTask(args),
 });
 
@@ -97,7 +97,7 @@ const updateTaskStatus = defineTool({
     lease_id: s.leaseId.optional().describe("your lease from get_next_task: the move happens only while it is live"),
   }),
   output: s.task,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.updateTaskStatus(args),
 });
 
@@ -125,7 +125,7 @@ const heartbeatTask = defineTool({
     attempt: z.number(),
     progress: z.string().nullable(),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.heartbeatTask(args),
 });
 
@@ -135,7 +135,7 @@ const listTasks = defineTool({
   description: "List tasks in creation order, optionally of one goal and/or one status.",
   input: z.strictObject({ goal_id: s.id("goal").optional(), status: s.taskStatus.optional(), limit: s.limit }),
   output: z.object({ tasks: z.array(s.task), count: z.number() }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: async (args, { runtime }: ToolContext) =>
     mapOutcome(await runtime.listTasks(args), (tasks) => ({ tasks, count: tasks.length })),
 });
@@ -148,7 +148,7 @@ const getTask = defineTool({
     "the latest progress note and its history (events: claims, heartbeats, lease expiries, status changes; newest first).",
   input: z.strictObject({ task_id: s.id("task") }),
   output: s.taskDetail,
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READ_ONLY,
   run: (args, { runtime }: ToolContext) => runtime.getTask(args.task_id),
 });
 
