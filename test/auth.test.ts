@@ -6,7 +6,7 @@ import { getOAuthApi } from "@cloudflare/workers-oauth-provider";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handleAuthorize } from "../src/auth/authorize";
-import { FREE_FAILURES } from "../src/auth/throttle";
+import { FREE_FAILURES, throttleKey } from "../src/auth/throttle";
 import type { Env } from "../src/env";
 import { oauthOptions } from "../src/index";
 import { authorizeUrl, exchangeCode, MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, registerClient, workerFetch } from "./helpers/oauth";
@@ -165,8 +165,44 @@ describe("consent page", () => {
   it("refuses a form without its browser-binding cookie", async () => {
     const consent = await openConsent(ip());
     const response = await submit({ ...consent, cookie: "" }, ip(), { decision: "approve", password: PASSWORD });
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(403);
     expect(response.headers.get("Location")).toBeNull();
+  });
+
+  it("does not let forms posted from other sites count against the owner's throttle", async () => {
+    const owner = ip();
+    const consent = await openConsent(owner);
+    // A page elsewhere makes the owner's browser post wrong passwords (it can't read our cookie
+    // or page, but the browser attaches the cookie to a top-level POST): none of them counts.
+    for (let i = 0; i < FREE_FAILURES + 2; i++) {
+      const forged = await workerFetch(consent.url, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: consent.cookie, "CF-Connecting-IP": owner, Origin: "https://evil.example" },
+        body: new URLSearchParams({ handle: "junk", decision: "approve", password: `guess-${i}` }),
+      });
+      expect(forged.status).toBe(403);
+    }
+    const real = await submit(consent, owner, { decision: "approve", password: PASSWORD });
+    expect(real.status).toBe(302);
+  });
+
+  it("counts the failures of one IPv6 /64 together", async () => {
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:1`;
+    const consent = await openConsent(`${prefix}::1`);
+    for (let i = 0; i < FREE_FAILURES; i++) {
+      expect((await submit(consent, `${prefix}::${i + 2}`, { decision: "approve", password: `guess-${i}` })).status).toBe(403);
+    }
+    expect((await submit(consent, `${prefix}:0:0:0:99`, { decision: "approve", password: PASSWORD })).status).toBe(429);
+  });
+
+  it("forbids framing every page that shows the password field, refusals included", async () => {
+    const consent = await openConsent(ip());
+    const refused = await submit(consent, ip(), { decision: "approve", password: "wrong" });
+    for (const page of [consent.page, refused]) {
+      expect(page.headers.get("X-Frame-Options")).toBe("DENY");
+      expect(page.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+    }
   });
 
   it("refuses every login with a message saying how to set OWNER_PASSWORD when none is set", async () => {
@@ -197,5 +233,37 @@ describe("consent form size", () => {
     const consent = await openConsent(ip());
     const response = await submit(consent, ip(), { decision: "approve", password: "x".repeat(20_000) });
     expect(response.status).toBe(413);
+  });
+
+  it("refuses an oversized form sent without a Content-Length", async () => {
+    const consent = await openConsent(ip());
+    const chunk = new TextEncoder().encode("password=" + "x".repeat(8 * 1024));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(chunk);
+        controller.enqueue(chunk);
+        controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const response = await workerFetch(consent.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: consent.cookie },
+      body,
+      // @ts-expect-error: duplex is required for a stream body, not yet in the lib types
+      duplex: "half",
+    });
+    expect(response.status).toBe(413);
+  });
+});
+
+describe("throttle keys", () => {
+  it("keys IPv4 by address and IPv6 by /64 prefix, however the address is written", () => {
+    expect(throttleKey("203.0.113.7")).toBe("203.0.113.7");
+    expect(throttleKey("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+    expect(throttleKey("2001:0db8:0001:0002::9")).toBe("2001:db8:1:2::/64");
+    expect(throttleKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(throttleKey("::1")).toBe("0:0:0:0::/64");
+    expect(throttleKey(null)).toBe("unknown");
   });
 });

@@ -7,6 +7,7 @@ import { AuthorizationError, CimdFetchError, type OAuthHelpers } from "@cloudfla
 import type { AuthProps, EnvWithOAuth } from "../env";
 import { consentPage, messagePage } from "./consent-page";
 import { passwordMatches } from "./password";
+import { throttleKey } from "./throttle";
 
 /** A personal instance has one user. An upstream identity provider would supply others. */
 export const OWNER_USER_ID = "owner";
@@ -15,17 +16,17 @@ const NO_PASSWORD =
   "No OWNER_PASSWORD is set, so every sign-in is refused. Locally, put OWNER_PASSWORD=… in .dev.vars " +
   "(npm start creates one); deployed, run `wrangler secret put OWNER_PASSWORD`.";
 
+/** Every auth page: never cached, never framed (the page holds a password field). */
 const html = (body: string, status: number, headers = new Headers()) => {
   headers.set("Content-Type", "text/html; charset=utf-8");
   headers.set("Cache-Control", "no-store");
+  headers.set("X-Frame-Options", "DENY");
+  headers.set("Content-Security-Policy", "frame-ancestors 'none'");
   return new Response(body, { status, headers });
 };
 
-function clientIp(request: Request): string {
-  // Set by Cloudflare's edge (and by wrangler dev); never taken from X-Forwarded-For, which a
-  // client could rotate to dodge the throttle.
-  return request.headers.get("CF-Connecting-IP") ?? "unknown";
-}
+/** The consent helpers' browser-binding cookie (the provider's default cookie prefix). */
+const CONSENT_COOKIE = "__Host-oauth-consent-";
 
 export async function handleAuthorize(request: Request, env: EnvWithOAuth): Promise<Response> {
   try {
@@ -54,20 +55,50 @@ async function showConsent(request: Request, env: EnvWithOAuth): Promise<Respons
 /** The form has a handle, a decision and a password: anything bigger is not from our page. */
 const MAX_FORM_BYTES = 16 * 1024;
 
+/** Reads a urlencoded form of at most `max` bytes, counting as it reads; null when larger. */
+async function readForm(request: Request, max: number): Promise<URLSearchParams | null> {
+  if (Number(request.headers.get("Content-Length") ?? 0) > max) return null;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    for await (const chunk of request.body) {
+      size += chunk.byteLength;
+      if (size > max) return null;
+      chunks.push(chunk);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.byteLength), 0);
+  return new URLSearchParams(new TextDecoder().decode(bytes));
+}
+
+/**
+ * Could this POST come from our own consent page in the browser that opened it? Only such an
+ * attempt may count against the throttle: otherwise any site the owner visits could post wrong
+ * passwords from the owner's browser and lock the owner out.
+ */
+function fromOurPage(request: Request): boolean {
+  const origin = request.headers.get("Origin");
+  if (origin !== null && origin !== new URL(request.url).origin) return false;
+  if (request.headers.get("Sec-Fetch-Site") === "cross-site") return false;
+  return (request.headers.get("Cookie") ?? "").includes(CONSENT_COOKIE);
+}
+
 async function decide(request: Request, env: EnvWithOAuth): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
-  const declared = Number(request.headers.get("Content-Length") ?? 0);
-  const body = declared > MAX_FORM_BYTES ? null : await request.arrayBuffer();
-  if (!body || body.byteLength > MAX_FORM_BYTES) return html(messagePage("Cannot authorize", "The form is too large."), 413);
-  const form = new URLSearchParams(new TextDecoder().decode(body));
+  const form = await readForm(request, MAX_FORM_BYTES);
+  if (!form) return html(messagePage("Cannot authorize", "The form is too large."), 413);
   const handle = String(form.get("handle") ?? "");
   if (form.get("decision") !== "approve") {
     const denied = await oauth.denyConsent(request, handle);
     return new Response(null, { status: 302, headers: denied.headers });
   }
   if (!env.OWNER_PASSWORD) return html(messagePage("Sign-in is not set up", NO_PASSWORD), 503);
+  if (!fromOurPage(request)) {
+    return html(messagePage("Cannot authorize", "This form was not sent from the consent page. Start connecting again from your app."), 403);
+  }
 
-  const throttle = env.LOGIN_THROTTLE.getByName(clientIp(request));
+  const throttle = env.LOGIN_THROTTLE.getByName(throttleKey(request.headers.get("CF-Connecting-IP")));
   const admission = await throttle.admit();
   if (!admission.admitted) {
     const wait = `Too many wrong passwords. Try again in ${admission.retryAfterSeconds} seconds.`;

@@ -21,6 +21,21 @@ interface ThrottleState {
 
 export type Admission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
 
+/**
+ * Whose failures count together. The IP comes from CF-Connecting-IP, set by Cloudflare's edge
+ * and by wrangler dev (never X-Forwarded-For, which a client could rotate). An IPv6 host usually
+ * holds a whole /64, so IPv6 addresses are counted by their /64 prefix.
+ */
+export function throttleKey(ip: string | null): string {
+  if (!ip) return "unknown";
+  if (!ip.includes(":")) return ip;
+  const [head, tail = ""] = ip.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = ip.includes("::") && tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
 export function delayAfter(failures: number): number {
   if (failures < FREE_FAILURES) return 0;
   return Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (failures - FREE_FAILURES));
