@@ -332,6 +332,19 @@ describe("a baton is passed once", () => {
     expect(await snapshot(runtime)).toEqual(before);
   });
 
+  it("refuses a retried report without baton_id instead of applying it to the next step", async () => {
+    const { mcp, runtime } = await user();
+    const { pipeline_id } = await pipeline(mcp, ["researcher", "analyzer", "formatter"]);
+    const report = { pipeline_id, quality_score: 0.9, l_score: 0.9, tokens_used: 10, output_summary: "research notes" };
+    expect(await mcp.call("advance_relay", report)).toMatchObject({ status: "advanced", step_index: 0 });
+    const before = await snapshot(runtime);
+    // The same call again, e.g. a client retrying after a timeout: the analyzer never ran.
+    expect(await mcp.fail("advance_relay", report)).toMatch(/^conflict: this report repeats the one that completed step 0/);
+    expect(await snapshot(runtime)).toEqual(before);
+    // The analyzer's own report (different content) still advances without a baton id.
+    expect(await mcp.call("advance_relay", { ...report, output_summary: "analysis" })).toMatchObject({ status: "advanced", step_index: 1 });
+  });
+
   it("keeps one baton of each pipeline live at most, enforced by storage", async () => {
     const { mcp, runtime } = await user();
     const { pipeline_id } = await pipeline(mcp, ["a", "b"]);

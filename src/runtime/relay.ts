@@ -538,6 +538,34 @@ function assertAdvanceable(p: PipelineRow, live: BatonRow | null, batonId: strin
   return live;
 }
 
+/** How long a report without baton_id is compared with the one that completed the step before. */
+const REPLAY_WINDOW_MS = 10 * 60_000;
+
+/**
+ * A report without `baton_id` advances whatever baton is live, so a client that retries such a
+ * call (after a timeout, say) would hand the previous agent's report to the next step. A report
+ * identical to the one that just completed the previous step is taken for that retry and refused.
+ */
+function assertNotReplayed(sql: SqlStorage, live: BatonRow, report: AdvanceReport, now: number): void {
+  if (report.baton_id !== undefined || live.step_index === 0) return;
+  const previous = stepRow(sql, live.pipeline_id, live.step_index - 1);
+  const same =
+    previous.status === "completed" &&
+    previous.finished_at !== null &&
+    now - previous.finished_at <= REPLAY_WINDOW_MS &&
+    previous.quality_score === report.quality_score &&
+    previous.l_score === report.l_score &&
+    previous.output_summary === (report.output_summary ?? null) &&
+    previous.output_entity_id === (report.output_entity_id ?? null);
+  if (same) {
+    throw conflict(
+      `this report repeats the one that completed step ${previous.step_index} (${previous.agent_type}); ` +
+        `it was not applied to step ${live.step_index}. Pass baton_id to advance a specific baton`,
+      "baton_id",
+    );
+  }
+}
+
 function gateReasons(step: StepRow, p: PipelineRow, report: AdvanceReport): string[] {
   const reasons: string[] = [];
   if (report.quality_score < step.quality_threshold) {
@@ -552,6 +580,7 @@ function gateReasons(step: StepRow, p: PipelineRow, report: AdvanceReport): stri
 export function advanceRelay(sql: SqlStorage, report: AdvanceReport, now: number): AdvanceAnswer {
   const before = pipelineRow(sql, report.pipeline_id);
   const live = assertAdvanceable(before, liveBaton(sql, before.id), report.baton_id);
+  assertNotReplayed(sql, live, report, now);
   const stepIndex = live.step_index;
   const step = stepRow(sql, before.id, stepIndex);
   const tokensUsed = before.tokens_used + report.tokens_used;

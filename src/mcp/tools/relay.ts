@@ -170,7 +170,7 @@ const advance = defineTool({
     tokens_used: z.number().int().min(0).max(LIMITS.tokenBudgetMax).describe("tokens this step used (whole number ≥ 0)"),
     output_entity_id: z.string().min(1).max(LIMITS.entityId).optional().describe("where your full output is stored (1..200 chars); joins the provenance chain"),
     output_summary: s.text.optional().describe("what the next agent needs (up to 20,000 chars)"),
-    baton_id: batonId.optional().describe("the baton you hold (recommended)"),
+    baton_id: batonId.optional().describe("the baton you hold (recommended: without it the report advances whatever baton is live)"),
   }),
   output: z.object({
     status: z.enum(["advanced", "completed", "quality_gate_failed", "failed"]),
