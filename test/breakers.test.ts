@@ -142,10 +142,12 @@ describe("time is driven by the alarm", () => {
     // Closing the earliest one moves the alarm to the next.
     value(await runtime.resetBreaker("fast"));
     expect(await alarmAt(runtime)).toBe(ends.middle);
-    // A probe deadline earlier than every cooldown wins.
+    // A probe deadline earlier than every cooldown wins. (A probe handed out with a claim lives
+    // as long as the claim's lease, here 60 s, at least probe_timeout_seconds.)
     await halfOpen(runtime, "prober", { probe_timeout_seconds: 30 });
     await tasks(runtime, 1);
-    const probe = await next(runtime, "prober");
+    const probe = value(await runtime.nextTask({ agent_id: "prober", lease_seconds: 60 }));
+    expect(probe.probe_expires_at).toBe(probe.lease_expires_at);
     expect(await alarmAt(runtime)).toBe(Date.parse(probe.probe_expires_at!));
     // The alarm runs what is due and re-arms for what is left.
     await makeDue(runtime, "middle");
@@ -154,7 +156,8 @@ describe("time is driven by the alarm", () => {
     expect((await row(runtime, "middle"))!.state).toBe("HALF_OPEN");
     const reopened = (await row(runtime, "prober"))!;
     expect(reopened.state).toBe("OPEN");
-    expect(await alarmAt(runtime)).toBe(Math.min(ends.slow, reopened.cooldown_until!));
+    // What is left: the slow cooldown, the re-opened breaker's cooldown, and the probe task's lease.
+    expect(await alarmAt(runtime)).toBe(Math.min(ends.slow, reopened.cooldown_until!, Date.parse(probe.lease_expires_at!)));
   });
 
   it("is safe to run twice: a second delivery changes nothing", async () => {
@@ -191,8 +194,9 @@ describe("HALF_OPEN probes", () => {
     expect(first.probe_expires_at).toBeDefined();
     const refused = await next(runtime, "a");
     expect(refused).toMatchObject({ task: null, reason: "circuit_half_open_probes_taken", fallback_agent: "backup" });
-    // It may ask again when the earliest probe expires (probe_timeout_seconds, default 60).
-    expect(refused.retry_after_seconds).toBe(60);
+    // It may ask again when the earliest probe expires: a probe handed out with a claim lives as
+    // long as the claim's lease (default 1800 s), at least probe_timeout_seconds.
+    expect(refused.retry_after_seconds).toBe(1800);
     expect(value(await runtime.getTask(t3))).toMatchObject({ status: "pending", assigned_to: null });
     const s = await status(runtime, "a");
     expect(s).toMatchObject({ state: "HALF_OPEN", can_execute: false, probes_in_flight: 2 });
@@ -345,7 +349,7 @@ describe("reading", () => {
     const runtime = freshRuntime();
     const s = await status(runtime, "ghost");
     expect(s).toMatchObject({ agent_id: "ghost", tracked: false, state: "CLOSED", can_execute: true, fallback_agent: "generalist" });
-    expect(value(await runtime.listBreakers())).toEqual({ total_breakers: 0, open_circuits: [], half_open_circuits: [], breakers: [] });
+    expect(value(await runtime.listBreakers(50))).toEqual({ total_breakers: 0, open_circuits: [], half_open_circuits: [], breakers: [] });
     expect(await row(runtime, "ghost")).toBeNull();
   });
 
@@ -354,7 +358,7 @@ describe("reading", () => {
     value(await runtime.tripBreaker("open-1"));
     await halfOpen(runtime, "half-1");
     value(await runtime.configureBreaker("closed-1", {}));
-    const list = value(await runtime.listBreakers());
+    const list = value(await runtime.listBreakers(50));
     expect(list).toMatchObject({ total_breakers: 3, open_circuits: ["open-1"], half_open_circuits: ["half-1"] });
     expect(list.breakers.map((b) => [b.agent_id, b.state, b.can_execute])).toEqual([
       ["closed-1", "CLOSED", true],
@@ -449,5 +453,72 @@ describe("over MCP", () => {
     const mcp = await connectAs(user());
     expect(await mcp.fail(tool, args)).toMatch(expected);
     expect((await mcp.call("circuit_breaker_list", {})).total_breakers).toBe(0);
+  });
+});
+
+describe("probes handed out with a claim follow the claim's lease", () => {
+  it("keeps a heartbeating probe alive past probe_timeout_seconds, so a slow but live agent can recover", async () => {
+    const runtime = freshRuntime();
+    await halfOpen(runtime, "slow", { probe_timeout_seconds: 60, success_threshold: 1 });
+    const [t1] = await tasks(runtime, 1);
+    const claim = value(await runtime.nextTask({ agent_id: "slow", lease_seconds: 600 }));
+    expect(claim.task!.id).toBe(t1);
+    expect(claim.probe_expires_at).toBe(claim.lease_expires_at);
+    const beat = value(await runtime.heartbeatTask({ task_id: t1, lease_id: claim.lease_id!, extend_seconds: 3600 }));
+    expect((await status(runtime, "slow")).probes[0].expires_at).toBe(beat.lease_expires_at);
+    expect(await alarmAt(runtime)).toBe(Date.parse(beat.lease_expires_at));
+    expect(await succeed(runtime, "slow")).toMatchObject({ old_state: "HALF_OPEN", new_state: "CLOSED", recovered: true });
+  });
+
+  it("counts a probe as failed as soon as its task's lease runs out, freeing its slot", async () => {
+    const runtime = freshRuntime();
+    await halfOpen(runtime, "crashy", { half_open_max_calls: 1, probe_timeout_seconds: 3600 });
+    const [t1] = await tasks(runtime, 1);
+    value(await runtime.nextTask({ agent_id: "crashy", lease_seconds: 60 }));
+    await withSql(runtime, (sql) => sql.exec(`UPDATE tasks SET lease_expires_at = ? WHERE id = ?`, Date.now() - 1, t1));
+    expect(await fireAlarm(runtime)).toBe(true);
+    expect(value(await runtime.getTask(t1))).toMatchObject({ status: "pending", assigned_to: null });
+    const s = await status(runtime, "crashy");
+    expect(s).toMatchObject({ state: "OPEN", probes_in_flight: 0, total_failures: 1 });
+    expect(s.recent_failures[0]).toMatchObject({ type: "timeout", message: expect.stringContaining("abandoned") });
+  });
+
+  it("takes a late report as the probe's outcome, not as a timeout plus a second failure", async () => {
+    const runtime = freshRuntime();
+    await halfOpen(runtime, "late");
+    await tasks(runtime, 1);
+    await next(runtime, "late");
+    await makeDue(runtime, "late"); // the probe's deadline passed; the alarm has not run yet
+    const before = await status(runtime, "late");
+    const answer = await fail(runtime, "late");
+    expect(answer).toMatchObject({ old_state: "HALF_OPEN", new_state: "OPEN", tripped: true });
+    expect((await status(runtime, "late")).total_failures).toBe(before.total_failures + 1);
+  });
+
+  it("resets without first counting an overdue probe as a failure", async () => {
+    const runtime = freshRuntime();
+    await halfOpen(runtime, "r");
+    await tasks(runtime, 1);
+    await next(runtime, "r");
+    await makeDue(runtime, "r");
+    const before = await status(runtime, "r");
+    expect(value(await runtime.resetBreaker("r"))).toMatchObject({ old_state: "HALF_OPEN", new_state: "CLOSED" });
+    const after = await status(runtime, "r");
+    expect(after).toMatchObject({ trip_count: before.trip_count, total_failures: before.total_failures, probes_in_flight: 0 });
+  });
+});
+
+describe("listing stays small", () => {
+  it("lists at most `limit` breakers with messages cut short, and every OPEN id", async () => {
+    const runtime = freshRuntime();
+    for (const agent of ["a", "b", "c"]) {
+      value(await runtime.recordBreakerFailure(agent, { failure_type: "exception", error_message: "x".repeat(5000) }));
+      value(await runtime.tripBreaker(agent));
+    }
+    const list = value(await runtime.listBreakers(2));
+    expect(list).toMatchObject({ total_breakers: 3, open_circuits: ["a", "b", "c"] });
+    expect(list.breakers.map((b) => b.agent_id)).toEqual(["a", "b"]);
+    expect(list.breakers[0].recent_failures[0].message.length).toBeLessThanOrEqual(201);
+    expect((await status(runtime, "a")).recent_failures[0].message.length).toBeGreaterThan(1000);
   });
 });

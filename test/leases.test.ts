@@ -15,7 +15,7 @@ import type { Outcome } from "../src/runtime/errors";
 import { leaseMinSeconds } from "../src/runtime/leases";
 import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
-import { freshRuntime, value } from "./helpers/runtime";
+import { freshRuntime, value, withSql } from "./helpers/runtime";
 
 /** A fresh user's Runtime, as the tools see it (`rt`) and as a stub for the test helpers. */
 function open(name: string) {
@@ -437,5 +437,22 @@ describe("LEASE_MIN_SECONDS (testing aid)", () => {
     expect(leaseMinSeconds("1")).toBe(1);
     expect(leaseMinSeconds("60")).toBe(60);
     for (const ignored of ["0", "61", "3600", "1.5", "abc", ""]) expect(leaseMinSeconds(ignored)).toBe(60);
+  });
+});
+
+describe("get_next_task and overdue leases", () => {
+  it("releases every overdue lease before choosing, however many there are", async () => {
+    const runtime = freshRuntime("overdue");
+    // 502 claimed tasks whose leases are all overdue; the most important expired last.
+    for (let i = 0; i < 502; i++) value(await runtime.createTask({ title: `t${i}`, priority: i === 501 ? 10 : 1 }));
+    for (let i = 0; i < 502; i++) value(await runtime.nextTask({ agent_id: `crashed-${i}` }));
+    await withSql(runtime, (sql) => sql.exec(`UPDATE tasks SET lease_expires_at = ? - (10 - priority) * 1000 - id`, Date.now()));
+    const answer = value(await runtime.nextTask({ agent_id: "fresh" }));
+    expect(answer.task).toMatchObject({ priority: 10, assigned_to: "fresh" });
+  });
+
+  it("refuses lease_seconds without agent_id: there is no claim to give a lease", async () => {
+    const runtime = freshRuntime("lease-arg");
+    expect(await runtime.nextTask({ lease_seconds: 120 })).toMatchObject({ ok: false, error: { code: "invalid_argument", field: "lease_seconds" } });
   });
 });

@@ -75,8 +75,8 @@ export const BREAKER_LIMITS = {
   recent: 10,
   /** Transitions kept per breaker. */
   eventsKept: 50,
-  /** Breakers listed in full by `listBreakers` (the id lists and the total are complete). */
-  listed: LIMITS.listMax,
+  /** Characters of each failure message and transition reason shown by `listBreakers`. */
+  listedText: 200,
 } as const;
 
 export interface Probe {
@@ -194,7 +194,26 @@ export function breakerRow(sql: SqlStorage, agentId: string): BreakerRow | null 
 function ensureBreaker(sql: SqlStorage, agentId: string, now: number): BreakerRow {
   checkAgentId(agentId);
   const existing = breakerRow(sql, agentId);
-  if (existing) return settle(sql, existing, now);
+  return existing ? settle(sql, existing, now) : createBreaker(sql, agentId, now);
+}
+
+/**
+ * The breaker a success or failure report applies to. While HALF_OPEN the report resolves the
+ * oldest outstanding probe first, even one whose deadline has just passed: a late report is that
+ * probe's outcome, not a timeout followed by a second failure.
+ */
+function breakerForReport(sql: SqlStorage, agentId: string, now: number): BreakerRow {
+  checkAgentId(agentId);
+  const existing = breakerRow(sql, agentId);
+  if (!existing) return createBreaker(sql, agentId, now);
+  const row = endCooldown(sql, existing, now);
+  if (row.state === "HALF_OPEN") {
+    sql.exec(`DELETE FROM breaker_probes WHERE id = (SELECT min(id) FROM breaker_probes WHERE agent_id = ?)`, agentId);
+  }
+  return settle(sql, row, now);
+}
+
+function createBreaker(sql: SqlStorage, agentId: string, now: number): BreakerRow {
   const d = DEFAULT_CONFIG;
   return sql
     .exec<BreakerRow>(
@@ -389,11 +408,16 @@ function keepNewest(sql: SqlStorage, table: "breaker_events" | "breaker_failures
  * probe. The alarm calls this for every due breaker; writes call it first for the breaker they
  * touch, so a late alarm never makes a write act on a stale state.
  */
-function settle(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow {
-  let current = row;
-  if (current.state === "OPEN" && current.cooldown_until !== null && current.cooldown_until <= now) {
-    current = transition(sql, current, "HALF_OPEN", "cooldown ended", now);
+/** An OPEN breaker whose cooldown has ended becomes HALF_OPEN. */
+function endCooldown(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow {
+  if (row.state === "OPEN" && row.cooldown_until !== null && row.cooldown_until <= now) {
+    return transition(sql, row, "HALF_OPEN", "cooldown ended", now);
   }
+  return row;
+}
+
+function settle(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow {
+  const current = endCooldown(sql, row, now);
   if (current.state !== "HALF_OPEN") {
     // Probes only exist while HALF_OPEN (every transition drops them); never leave one due.
     sql.exec(`DELETE FROM breaker_probes WHERE agent_id = ?`, current.agent_id);
@@ -457,15 +481,28 @@ export function getBreakerStatus(sql: SqlStorage, agentId: string, now: number):
   return row ? statusOf(sql, row, now) : untrackedStatus(agentId);
 }
 
-export function listBreakers(sql: SqlStorage, now: number): BreakerList {
+/**
+ * Every breaker's id by state, and the first `limit` breakers' status by agent_id. In the list a
+ * failure message or transition reason is cut to `BREAKER_LIMITS.listedText` characters, so a
+ * list stays small enough for an agent's context; circuit_breaker_status shows them whole.
+ */
+export function listBreakers(sql: SqlStorage, limit: number, now: number): BreakerList {
   const ids = (state: BreakerState) =>
     sql.exec<{ agent_id: string }>(`SELECT agent_id FROM breakers WHERE state = ? ORDER BY agent_id`, state).toArray().map((r) => r.agent_id);
-  const rows = sql.exec<BreakerRow>(`SELECT * FROM breakers ORDER BY agent_id LIMIT ?`, BREAKER_LIMITS.listed).toArray();
+  const rows = sql.exec<BreakerRow>(`SELECT * FROM breakers ORDER BY agent_id LIMIT ?`, limit).toArray();
+  const cut = (text: string) => (text.length > BREAKER_LIMITS.listedText ? `${text.slice(0, BREAKER_LIMITS.listedText)}…` : text);
   return {
     total_breakers: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM breakers`).one().n,
     open_circuits: ids("OPEN"),
     half_open_circuits: ids("HALF_OPEN"),
-    breakers: rows.map((row) => statusOf(sql, row, now)),
+    breakers: rows.map((row) => {
+      const status = statusOf(sql, row, now);
+      return {
+        ...status,
+        recent_failures: status.recent_failures.map((f) => ({ ...f, message: cut(f.message) })),
+        recent_transitions: status.recent_transitions.map((t) => ({ ...t, reason: cut(t.reason) })),
+      };
+    }),
   };
 }
 
@@ -479,7 +516,7 @@ export function recordFailure(
     throw invalid("failure_type", `must be one of ${FAILURE_TYPES.join(", ")}`);
   }
   if (failure.error_message.length > LIMITS.text) throw invalid("error_message", `must be at most ${LIMITS.text} characters`);
-  const before = ensureBreaker(sql, agentId, now);
+  const before = breakerForReport(sql, agentId, now);
   const { row } = applyFailure(sql, before, failure.failure_type, failure.error_message, now);
   return {
     old_state: before.state,
@@ -494,9 +531,7 @@ export function recordSuccess(
   agentId: string,
   now: number,
 ): { old_state: BreakerState; new_state: BreakerState; recovered: boolean; breaker: BreakerStatus } {
-  const before = ensureBreaker(sql, agentId, now);
-  // Resolves the oldest outstanding probe, if any (HALF_OPEN only has probes).
-  sql.exec(`DELETE FROM breaker_probes WHERE id = (SELECT min(id) FROM breaker_probes WHERE agent_id = ?)`, agentId);
+  const before = breakerForReport(sql, agentId, now);
   let row = sql
     .exec<BreakerRow>(
       `UPDATE breakers SET total_successes = total_successes + 1, success_count = success_count + 1,
@@ -532,7 +567,8 @@ export function resetBreaker(sql: SqlStorage, agentId: string, now: number): Sta
   checkAgentId(agentId);
   const existing = breakerRow(sql, agentId);
   if (!existing) return { agent_id: agentId, old_state: "CLOSED", new_state: "CLOSED", changed: false, breaker: untrackedStatus(agentId) };
-  const before = settle(sql, existing, now);
+  // Closing drops any probe, so an overdue one is not counted as a failure first.
+  const before = endCooldown(sql, existing, now);
   const row = transition(sql, before, "CLOSED", "manual reset", now);
   return { agent_id: agentId, old_state: before.state, new_state: "CLOSED", changed: before.state !== "CLOSED", breaker: statusOf(sql, row, now) };
 }
@@ -584,12 +620,35 @@ export function settledGate(sql: SqlStorage, agentId: string, now: number): Gate
   return gateOf(settled, probesOf(sql, agentId), now);
 }
 
-/** Records that a task handed to a HALF_OPEN agent is a probe; returns its deadline (ms). */
-export function takeProbe(sql: SqlStorage, agentId: string, taskId: number | null, now: number): number {
+/**
+ * Records that a task handed to a HALF_OPEN agent is a probe; returns its deadline (ms). A probe
+ * handed out with a claim lives at least as long as the claim's lease (`heldUntil`), and
+ * heartbeats extend both (`extendProbe`): an agent that is visibly working is not timed out.
+ */
+export function takeProbe(sql: SqlStorage, agentId: string, taskId: number | null, now: number, heldUntil: number | null = null): number {
   const row = breakerRow(sql, agentId)!;
-  const expiresAt = now + row.probe_timeout_seconds * 1000;
+  const expiresAt = Math.max(now + row.probe_timeout_seconds * 1000, heldUntil ?? 0);
   sql.exec(`INSERT INTO breaker_probes (agent_id, task_id, taken_at, expires_at) VALUES (?, ?, ?, ?)`, agentId, taskId, now, expiresAt);
   return expiresAt;
+}
+
+/** The probe of a task whose lease a heartbeat just extended lives on until `until`. */
+export function extendProbe(sql: SqlStorage, taskId: number, agentId: string, until: number): void {
+  sql.exec(`UPDATE breaker_probes SET expires_at = max(expires_at, ?) WHERE task_id = ? AND agent_id = ?`, until, taskId, agentId);
+}
+
+/**
+ * The lease of a probe's task ran out: the agent went silent, so the probe has failed. Counted at
+ * once, which re-opens the breaker, instead of holding a probe slot until the probe's deadline.
+ */
+export function abandonProbe(sql: SqlStorage, taskId: number, agentId: string, now: number): void {
+  const probe = sql
+    .exec<{ id: number }>(`SELECT id FROM breaker_probes WHERE task_id = ? AND agent_id = ? ORDER BY id LIMIT 1`, taskId, agentId)
+    .toArray()[0];
+  const row = probe ? breakerRow(sql, agentId) : null;
+  if (!probe || !row) return;
+  sql.exec(`DELETE FROM breaker_probes WHERE id = ?`, probe.id);
+  applyFailure(sql, row, "timeout", `the probe for task ${taskId} was abandoned: its lease ran out without a report`, now);
 }
 
 // --- time ------------------------------------------------------------------------------------

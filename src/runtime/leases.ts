@@ -6,6 +6,7 @@
  * attempt count and the last progress note, or `failed` once `max_attempts` claims have run out.
  * See docs/tasks.md.
  */
+import { abandonProbe, extendProbe } from "./breakers";
 import { refreshGoalStatus } from "./goals";
 import { recordEvent } from "./history";
 import { LIMITS } from "./limits";
@@ -54,6 +55,7 @@ export function heartbeatTask(sql: SqlStorage, heartbeat: Heartbeat, now: number
       task.id,
     )
     .one();
+  if (row.assigned_to !== null) extendProbe(sql, task.id, row.assigned_to, row.lease_expires_at!);
   recordEvent(
     sql,
     task.id,
@@ -77,14 +79,14 @@ export function heartbeatTask(sql: SqlStorage, heartbeat: Heartbeat, now: number
 }
 
 /**
- * Ends every lease whose expiry is at or before `now` (at most `limit`, earliest first) and
+ * Ends every lease whose expiry is at or before `now` (at most `limit`, earliest first; `null`: all of them) and
  * returns how many. Only in-progress tasks hold a lease, so each one either goes back to the
  * queue or, on its last attempt, fails. Dependents are untouched: they wait for a completion.
  * Running it again finds nothing left to do.
  */
-export function releaseExpiredLeases(sql: SqlStorage, now: number, limit: number = LIMITS.expiriesPerRun): number {
+export function releaseExpiredLeases(sql: SqlStorage, now: number, limit: number | null = LIMITS.expiriesPerRun): number {
   const expired = sql
-    .exec<TaskRow>(`SELECT * FROM tasks WHERE lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`, now, limit)
+    .exec<TaskRow>(`SELECT * FROM tasks WHERE lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`, now, limit ?? -1)
     .toArray();
   const goals = new Set<number>();
   for (const task of expired) {
@@ -125,6 +127,8 @@ export function releaseExpiredLeases(sql: SqlStorage, now: number, limit: number
       },
       now,
     );
+    // A HALF_OPEN agent's probe ends with its lease: the agent went silent, the probe failed.
+    if (task.assigned_to !== null) abandonProbe(sql, task.id, task.assigned_to, now);
     if (task.goal_id !== null) goals.add(task.goal_id);
   }
   for (const goalId of goals) refreshGoalStatus(sql, goalId, now);

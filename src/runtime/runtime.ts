@@ -24,7 +24,7 @@ import {
   type FailureType,
   type StateChange,
 } from "./breakers";
-import { outcomeOf, type Outcome } from "./errors";
+import { invalid, outcomeOf, type Outcome } from "./errors";
 import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals";
 import { heartbeatTask, releaseExpiredLeases, type Heartbeat, type HeartbeatAnswer } from "./leases";
 import { applyPlan, type PlanMode } from "./plans";
@@ -92,6 +92,9 @@ export class Runtime extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
       ctx.storage.transactionSync(() => migrate(this.sql));
+      // Re-derive the alarm on every start, so that an alarm lost for any reason (retries used
+      // up, an older deployment) cannot leave due work waiting for the next write.
+      await this.rearm();
     });
   }
 
@@ -132,7 +135,10 @@ export class Runtime extends DurableObject<Env> {
   nextTask(request: NextTaskRequest): Promise<Outcome<NextTaskAnswer>> {
     return this.write((now) => {
       // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
-      releaseExpiredLeases(this.sql, now);
+      releaseExpiredLeases(this.sql, now, null);
+      if (request.lease_seconds !== undefined && request.agent_id === undefined) {
+        throw invalid("lease_seconds", "applies to a claim: pass agent_id too");
+      }
       if (request.goal_id !== undefined) assertGoalExists(this.sql, request.goal_id);
       // The agent's circuit breaker: OPEN claims nothing, HALF_OPEN hands out a limited probe.
       const gate = request.agent_id === undefined ? null : settledGate(this.sql, request.agent_id, now);
@@ -146,7 +152,8 @@ export class Runtime extends DurableObject<Env> {
       const task = claimTask(this.sql, ready.id, request.agent_id, leaseSeconds, now);
       const lease = { lease_id: task.lease_id!, lease_expires_at: task.lease_expires_at! };
       if (gate?.state !== "HALF_OPEN") return { task, ...lease };
-      return { task, ...lease, probe_expires_at: iso(takeProbe(this.sql, request.agent_id, task.id, now))! };
+      const probeDeadline = takeProbe(this.sql, request.agent_id, task.id, now, now + leaseSeconds * 1000);
+      return { task, ...lease, probe_expires_at: iso(probeDeadline)! };
     });
   }
 
@@ -166,8 +173,8 @@ export class Runtime extends DurableObject<Env> {
     return outcomeOf(() => getBreakerStatus(this.sql, agentId, Date.now()));
   }
 
-  listBreakers(): Outcome<BreakerList> {
-    return outcomeOf(() => listBreakers(this.sql, Date.now()));
+  listBreakers(limit: number): Outcome<BreakerList> {
+    return outcomeOf(() => listBreakers(this.sql, limit, Date.now()));
   }
 
   tripBreaker(agentId: string, reason?: string): Promise<Outcome<StateChange>> {

@@ -73,9 +73,10 @@ const list = defineTool({
   name: "circuit_breaker_list",
   title: "List circuit breakers",
   description:
-    "Every agent's breaker: the ids of the OPEN and HALF_OPEN ones, and each breaker's status " +
-    `(the first ${BREAKER_LIMITS.listed} by agent_id; total_breakers counts all).`,
-  input: z.strictObject({}),
+    "Every agent's breaker: the ids of all OPEN and HALF_OPEN ones, and the status of the first `limit` " +
+    `breakers by agent_id (total_breakers counts all). Failure messages and reasons are cut to ${BREAKER_LIMITS.listedText} ` +
+    "characters here; circuit_breaker_status shows them whole.",
+  input: z.strictObject({ limit: s.limit }),
   output: z.object({
     total_breakers: z.number(),
     open_circuits: z.array(z.string()),
@@ -83,7 +84,7 @@ const list = defineTool({
     breakers: z.array(status),
   }),
   annotations: READ_ONLY,
-  run: (_args, { runtime }: ToolContext) => runtime.listBreakers(),
+  run: (args, { runtime }: ToolContext) => runtime.listBreakers(args.limit),
 });
 
 const trip = defineTool({

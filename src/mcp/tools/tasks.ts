@@ -38,7 +38,7 @@ const createTask = defineTool({
       .min(1)
       .max(LIMITS.maxAttempts)
       .optional()
-      .describe(`claims whose lease may run out before the task fails (1..${LIMITS.maxAttempts}, default ${LIMITS.maxAttemptsDefault})`),
+      .describe(`how many times the task may be started (claimed or set in_progress) before a lease that runs out fails it instead of requeueing it (1..${LIMITS.maxAttempts}, default ${LIMITS.maxAttemptsDefault})`),
   }),
   output: s.task,
   annotations: WRITES,
