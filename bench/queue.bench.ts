@@ -1,16 +1,17 @@
 /**
  * Queue benchmark (`npm run bench`): the cost of each queue operation inside one Runtime Durable
- * Object as the queue grows, run in workerd against real SQLite. Each operation runs the same
- * domain code a tool call runs, in its own transaction, timed inside the object (so the numbers
- * exclude RPC and HTTP).
+ * Object as the queue grows, run in workerd against real SQLite. Each operation is the Runtime's
+ * own RPC method, called inside the object (so the numbers exclude RPC transport and HTTP).
  *
  * Half of the seeded tasks are blocked high-priority tasks (the starvation shape), half are ready.
  * Beside the materialised ready queue it times a "recomputed" next-task query that derives
  * readiness from the dependency edges on every call, to show why `unmet_deps` exists.
  */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { it } from "vitest";
-import { claimTask, createTask, insertTask, peekReady, toTasks, updateTaskStatus } from "../src/runtime/tasks";
-import { freshRuntime, withSql } from "../test/helpers/runtime";
+import type { Runtime } from "../src/runtime/runtime";
+import { insertTask } from "../src/runtime/tasks";
 
 const SIZES = [1_000, 10_000, 100_000];
 
@@ -29,10 +30,10 @@ interface Row {
   recomputed: number;
 }
 
-/** Mean microseconds per call of `op` over `runs` calls, each in its own transaction. */
-function timeEach(state: DurableObjectState, runs: number, op: (i: number) => void): number {
+/** Mean microseconds per call of `op` over `runs` sequential calls. */
+async function timeEach(runs: number, op: (i: number) => unknown): Promise<number> {
   const start = performance.now();
-  for (let i = 0; i < runs; i++) state.storage.transactionSync(() => op(i));
+  for (let i = 0; i < runs; i++) await op(i);
   return ((performance.now() - start) * 1000) / runs;
 }
 
@@ -48,17 +49,22 @@ function seed(sql: SqlStorage, state: DurableObjectState, count: number): void {
   });
 }
 
+/** Each operation through the Runtime's own RPC method, called inside the object: its
+ * transaction, the lease and breaker checks, and the re-derived alarm. */
 async function measure(count: number): Promise<Row> {
-  const runtime = freshRuntime("bench");
-  return withSql(runtime, (sql, state) => {
+  const stub = env.RUNTIME.getByName(`bench-${count}-${crypto.randomUUID()}`);
+  return runInDurableObject(stub, async (runtime: Runtime, state) => {
+    const sql = state.storage.sql;
     seed(sql, state, count);
-    const now = Date.now();
-    const next = timeEach(state, 2000, () => toTasks(sql, [peekReady(sql)!]));
-    const recomputed = timeEach(state, count >= 100_000 ? 20 : 100, () => sql.exec(RECOMPUTED_NEXT).toArray());
+    const next = await timeEach(2000, () => runtime.nextTask({}));
+    const recomputed = await timeEach(count >= 100_000 ? 20 : 100, () => sql.exec(RECOMPUTED_NEXT).toArray());
     const claimed: number[] = [];
-    const claim = timeEach(state, 300, (i) => claimed.push(claimTask(sql, peekReady(sql)!.id, `agent-${i}`, 1800, now).id));
-    const complete = timeEach(state, 300, (i) => updateTaskStatus(sql, { task_id: claimed[i], status: "completed", result: "done" }, now));
-    const create = timeEach(state, 300, (i) => createTask(sql, { title: `new ${i}`, priority: 5, dependencies: [claimed[i]] }, now));
+    const claim = await timeEach(300, async (i) => {
+      const answer = await runtime.nextTask({ agent_id: `agent-${i}` });
+      if (answer.ok && answer.value.task) claimed.push(answer.value.task.id);
+    });
+    const complete = await timeEach(300, (i) => runtime.updateTaskStatus({ task_id: claimed[i], status: "completed", result: "done" }));
+    const create = await timeEach(300, (i) => runtime.createTask({ title: `new ${i}`, priority: 5, dependencies: [claimed[i]] }));
     return { tasks: count, create, claim, complete, next, recomputed };
   });
 }
@@ -77,7 +83,7 @@ it("queue operations inside one Durable Object", { timeout: 600_000 }, async () 
   console.log(
     [
       "",
-      "Queue inside one Runtime Durable Object (mean per call, in-object, SQLite in workerd)",
+      "Queue inside one Runtime Durable Object (mean per call of the Runtime method, in-object, SQLite in workerd)",
       format(header),
       `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
       ...lines.map(format),
