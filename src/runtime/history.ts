@@ -25,25 +25,10 @@ export interface TaskEvent {
   count: number;
 }
 
-export interface NewEvent {
-  kind: EventKind;
-  agent_id: string | null;
-  lease_id: string | null;
-  attempt: number;
-  status: TaskStatus;
-  detail: string;
-}
+/** What a caller records; the time and the merge count are the history's. */
+export type NewEvent = Omit<TaskEvent, "at" | "count">;
 
-interface EventRow extends Record<string, SqlStorageValue> {
-  at: number;
-  kind: EventKind;
-  agent_id: string | null;
-  lease_id: string | null;
-  attempt: number;
-  status: TaskStatus;
-  detail: string;
-  count: number;
-}
+type EventRow = Omit<TaskEvent, "at"> & { at: number } & Record<string, SqlStorageValue>;
 
 export function recordEvent(sql: SqlStorage, taskId: number, event: NewEvent, now: number): void {
   if (event.kind === "heartbeat") {
