@@ -89,9 +89,8 @@ describe("decompose_goal with Claude behind ANTHROPIC_BASE_URL", () => {
     }
     expect(completed.size).toBe(ids.length);
     expect(await callTool(client, "get_goal", { goal_id: goal.id })).toMatchObject({ status: "completed", progress: 1 });
-    // Nothing the server printed carries the key (the harness's own echo of its command line aside).
-    const printed = server.logs().split("\n").filter((line) => !line.startsWith("──── wrangler "));
-    expect(printed.join("\n")).not.toContain(DUMMY_KEY);
+    // Nothing the server printed carries the key.
+    expect(server.logs()).not.toContain(DUMMY_KEY);
   });
 
   it("answers unavailable when the provider rate-limits, and writes nothing (SDK v1 client)", async () => {

