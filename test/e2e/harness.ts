@@ -7,7 +7,8 @@
  *   const { accessToken } = await authorize(server);   // discovery → registration → consent → token
  *   const client = await connectV2(server, accessToken);
  *   const goal = await callTool(client, "create_goal", { name: "g", description: "d" });
- *   await server.restart();                            // same port, same data
+ *   await server.restart();                            // same port, same data (SIGTERM: a clean shutdown)
+ *   await server.crash();                              // same, after SIGKILL of every process: a crash
  *   await server.stop();                               // final: kills every process, removes the state
  *
  * Runs in Node (vitest project `e2e`), never inside workerd. Every server is isolated: its own
@@ -52,8 +53,17 @@ export interface DevServer {
   logs(): string;
   /** Stops the server and the data along with it: kills the whole process group, deletes the state. */
   stop(): Promise<void>;
-  /** Stops and starts again on the same port with the same state directory: data survives. */
+  /**
+   * Stops (SIGTERM, SIGKILL after a grace period) and starts again on the same port with the same
+   * state directory: data survives.
+   */
   restart(): Promise<void>;
+  /**
+   * A crash, then a start: SIGKILL to wrangler and its workerd processes all at once (no SIGTERM,
+   * no grace, requests in flight are cut off), and once they are all gone the same start as
+   * `restart()`, on the same port and state directory. What was committed before survives.
+   */
+  crash(): Promise<void>;
 }
 
 export interface DevServerOptions {
@@ -151,12 +161,25 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await waitUntilReady(origin, exited, () => output);
   };
 
-  const kill = async () => {
+  /** Ends the running server: gracefully (SIGTERM, then SIGKILL after a grace period) or as a crash. */
+  const kill = async (how: Shutdown = "graceful") => {
     if (!child?.pid) return;
     const pgid = child.pid;
     child = undefined;
-    await stopGroup(pgid);
+    await stopGroup(pgid, how);
     liveGroups.delete(pgid);
+  };
+
+  /** restart() and crash(): the one way to end the server and start it again on its port and state. */
+  const relaunch = async (how: Shutdown) => {
+    output += how === "crash" ? "\n──── crash: SIGKILL to every process\n" : "\n──── restart: SIGTERM\n";
+    await kill(how);
+    try {
+      await launch();
+    } catch (error) {
+      await kill();
+      throw withLogs(error, output);
+    }
   };
 
   const removeWorkDir = () => {
@@ -192,15 +215,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       await kill();
       removeWorkDir();
     },
-    async restart() {
-      await kill();
-      try {
-        await launch();
-      } catch (error) {
-        await kill();
-        throw withLogs(error, output);
-      }
-    },
+    restart: () => relaunch("graceful"),
+    crash: () => relaunch("crash"),
   };
 }
 
@@ -264,10 +280,15 @@ async function waitUntilReady(origin: string, exited: Promise<string>, logs: () 
   throw new Error(`wrangler dev not ready after ${READY_TIMEOUT_MS} ms: ${logs().split("\n").slice(-3).join(" | ")}`);
 }
 
-/** SIGTERM to the group, SIGKILL if anything is left after a grace period; waits until all are gone. */
-async function stopGroup(pgid: number): Promise<void> {
-  killGroup(pgid, "SIGTERM");
-  if (await groupGone(pgid, STOP_GRACE_MS)) return;
+/** `graceful`: SIGTERM first, SIGKILL what is left after a grace period. `crash`: SIGKILL at once. */
+type Shutdown = "graceful" | "crash";
+
+/** Ends every process of the group as `how` says; waits until all are gone. */
+async function stopGroup(pgid: number, how: Shutdown): Promise<void> {
+  if (how === "graceful") {
+    killGroup(pgid, "SIGTERM");
+    if (await groupGone(pgid, STOP_GRACE_MS)) return;
+  }
   killGroup(pgid, "SIGKILL");
   if (!(await groupGone(pgid, STOP_GRACE_MS))) throw new Error(`processes of group ${pgid} survived SIGKILL`);
 }
