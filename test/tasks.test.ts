@@ -274,3 +274,33 @@ describe("goals", () => {
     expect(value(await runtime.getTask(t.id)).metadata).toEqual(metadata);
   });
 });
+
+describe("cancelling a goal", () => {
+  it("cancels every unfinished task, ends leases, keeps completed work, and takes no new tasks", async () => {
+    const runtime = freshRuntime();
+    const goal = value(await runtime.createGoal({ name: "g", description: "" }));
+    const done = await task(runtime, { title: "done", goal_id: goal.id });
+    await runtime.updateTaskStatus({ task_id: done.id, status: "completed" });
+    const held = await task(runtime, { title: "held", goal_id: goal.id, priority: 10 });
+    const waiting = await task(runtime, { title: "waiting", goal_id: goal.id, dependencies: [held.id] });
+    const other = await task(runtime, { title: "other goal's task" });
+    const claim = value(await runtime.nextTask({ goal_id: goal.id, agent_id: "a" }));
+    expect(claim.task!.id).toBe(held.id);
+
+    const cancelled = value(await runtime.cancelGoal(goal.id, "no longer needed"));
+    expect(cancelled).toMatchObject({ status: "cancelled", task_counts: { completed: 1, cancelled: 2, pending: 0, in_progress: 0 } });
+    expect(value(await runtime.getTask(held.id))).toMatchObject({ status: "cancelled", lease_id: null, error: `goal ${goal.id} was cancelled: no longer needed` });
+    expect(value(await runtime.getTask(waiting.id)).status).toBe("cancelled");
+    expect(value(await runtime.getTask(done.id)).status).toBe("completed");
+    expect(value(await runtime.getTask(other.id)).status).toBe("pending");
+    // The holder's late report is refused, and the goal takes no new work.
+    expect(await runtime.updateTaskStatus({ task_id: held.id, status: "completed", lease_id: claim.lease_id })).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(await runtime.createTask({ title: "more", goal_id: goal.id })).toMatchObject({ ok: false, error: { code: "failed_precondition" } });
+    expect((await next(runtime, { goal_id: goal.id })).task).toBeNull();
+
+    const before = await snapshot(runtime);
+    expect(value(await runtime.cancelGoal(goal.id))).toEqual(cancelled);
+    expect(await snapshot(runtime)).toEqual(before);
+    expect(await runtime.cancelGoal(999)).toMatchObject({ ok: false, error: { code: "not_found" } });
+  });
+});

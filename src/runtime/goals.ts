@@ -127,6 +127,12 @@ export function listGoals(sql: SqlStorage, filter: { status?: GoalStatus; limit:
   return rows.map((row) => toGoal(row, counts.get(row.id) ?? emptyCounts()));
 }
 
+/** Marks a goal cancelled (its tasks are the caller's business: see cancel.ts). */
+export function markGoalCancelled(sql: SqlStorage, goalId: number, now: number): void {
+  goalRow(sql, goalId);
+  sql.exec(`UPDATE goals SET status = 'cancelled', completed_at = NULL, updated_at = ? WHERE id = ? AND status != 'cancelled'`, now, goalId);
+}
+
 /**
  * Re-derives an active or completed goal's status from its tasks: completed once it has completed
  * work and nothing left to do (every task completed, or cancelled), active again when a new task

@@ -24,6 +24,7 @@ import {
   type FailureType,
   type StateChange,
 } from "./breakers";
+import { cancelGoal } from "./cancel";
 import { invalid, outcomeOf, type Outcome } from "./errors";
 import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals";
 import { heartbeatTask, releaseExpiredLeases, type Heartbeat, type HeartbeatAnswer } from "./leases";
@@ -110,6 +111,11 @@ export class Runtime extends DurableObject<Env> {
 
   listGoals(filter: { status?: GoalStatus; limit: number }): Outcome<Goal[]> {
     return outcomeOf(() => listGoals(this.sql, filter));
+  }
+
+  /** Cancels the goal and every unfinished task of it, in one transaction. */
+  cancelGoal(goalId: number, reason?: string): Promise<Outcome<Goal>> {
+    return this.write((now) => cancelGoal(this.sql, goalId, reason, now));
   }
 
   /** Writes a validated decomposition plan into the goal's queue, whole or not at all. */

@@ -95,4 +95,20 @@ const getGoal = defineTool({
   run: (args, { runtime }: ToolContext) => runtime.getGoal(args.goal_id),
 });
 
-export const goalTools = [createGoal, decompose, listGoals, getGoal];
+const cancelGoal = defineTool({
+  name: "cancel_goal",
+  title: "Cancel goal",
+  description:
+    "Cancel a goal: it takes no new tasks, and every task of it that is not finished (pending, in_progress, " +
+    "failed) is cancelled, ending any lease (the holder's late report is refused). Completed tasks stay " +
+    "completed. Cancelling a cancelled goal changes nothing.",
+  input: z.strictObject({
+    goal_id: s.id("goal"),
+    reason: s.title.optional().describe("why (kept in the cancelled tasks' error, up to 200 chars)"),
+  }),
+  output: s.goal,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  run: (args, { runtime }: ToolContext) => runtime.cancelGoal(args.goal_id, args.reason),
+});
+
+export const goalTools = [createGoal, decompose, listGoals, getGoal, cancelGoal];
