@@ -1,4 +1,4 @@
-/** Goal tools (SPEC §5): create, decompose into tasks, list, get. */
+/** Goal tools (SPEC §5): create, decompose into tasks, list, get, cancel. */
 import { z } from "zod";
 import { decomposeGoal } from "../../decompose/decompose";
 import { DEFAULT_MAX_TASKS } from "../../decompose/anthropic";
