@@ -20,6 +20,7 @@
  * tasks go back to the queue, and late completions under them are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskEvent } from "../../src/runtime/history";
 import {
   authorize,
   callTool,
@@ -32,15 +33,6 @@ import {
   type ToolCaller,
 } from "./harness";
 
-interface TaskEvent {
-  at: string;
-  kind: "claimed" | "heartbeat" | "lease_expired" | "status_changed";
-  agent_id: string | null;
-  lease_id: string | null;
-  attempt: number;
-  status: string;
-  detail: string;
-}
 interface Task {
   id: number;
   title: string;
