@@ -10,9 +10,9 @@
  *
  * A *probe* is one call let through while HALF_OPEN. `get_next_task` with the agent's id hands
  * out a probe together with the task; a probe is resolved by the agent's next
- * `record_success`/`record_failure`, and one still unresolved at its deadline
- * (`probe_timeout_seconds`) counts as a failure. At most `half_open_max_calls` probes are
- * outstanding. A report while HALF_OPEN with no probe outstanding is itself a probe, taken and
+ * `record_success`/`record_failure`, and one still unresolved at its deadline (at least
+ * `probe_timeout_seconds`, and as long as its task's lease: see `takeProbe`) counts as a failure.
+ * At most `half_open_max_calls` probes are outstanding. A report while HALF_OPEN with no probe outstanding is itself a probe, taken and
  * resolved at once (an agent working outside the queue "takes" its probe by reporting).
  *
  * Time is data: an OPEN breaker's `cooldown_until` and every probe's `expires_at` are indexed due
@@ -24,8 +24,6 @@
  * decide a trip exactly; messages kept up to 2,000 chars), the last 50 transitions, at most
  * `half_open_max_calls` probes.
  */
-import { invalid } from "./errors";
-import { LIMITS } from "./limits";
 import { iso } from "./rows";
 import type { TimedWork } from "./timed";
 
@@ -137,16 +135,9 @@ export interface Gate {
   reason: "circuit_open" | "circuit_half_open_probes_taken" | null;
 }
 
-export interface BreakerRow extends Record<string, SqlStorageValue> {
+export interface BreakerRow extends BreakerConfig, Record<string, SqlStorageValue> {
   agent_id: string;
   state: BreakerState;
-  failure_threshold: number;
-  window_seconds: number;
-  cooldown_seconds: number;
-  half_open_max_calls: number;
-  success_threshold: number;
-  probe_timeout_seconds: number;
-  fallback_agent: string;
   success_count: number;
   total_failures: number;
   total_successes: number;
@@ -169,21 +160,6 @@ interface ProbeRow extends Record<string, SqlStorageValue> {
   expires_at: number;
 }
 
-// --- validation (the tools' schemas check the same; RPC callers get the same errors) ----------
-
-function checkAgentId(agentId: string, field = "agent_id"): void {
-  if (agentId.length < 1 || agentId.length > LIMITS.agentId) throw invalid(field, `must be 1..${LIMITS.agentId} characters`);
-}
-
-function checkConfig(patch: Partial<BreakerConfig>): void {
-  for (const [field, [min, max]] of Object.entries(CONFIG_RANGES)) {
-    const value = patch[field as keyof typeof CONFIG_RANGES];
-    if (value === undefined) continue;
-    if (!Number.isInteger(value) || value < min || value > max) throw invalid(field, `must be a whole number in ${min}..${max}`);
-  }
-  if (patch.fallback_agent !== undefined) checkAgentId(patch.fallback_agent, "fallback_agent");
-}
-
 // --- rows ----------------------------------------------------------------------------------
 
 export function breakerRow(sql: SqlStorage, agentId: string): BreakerRow | null {
@@ -192,7 +168,6 @@ export function breakerRow(sql: SqlStorage, agentId: string): BreakerRow | null 
 
 /** The agent's breaker, created CLOSED with the defaults if it has none yet (writes only). */
 function ensureBreaker(sql: SqlStorage, agentId: string, now: number): BreakerRow {
-  checkAgentId(agentId);
   const existing = breakerRow(sql, agentId);
   return existing ? settle(sql, existing, now) : createBreaker(sql, agentId, now);
 }
@@ -203,7 +178,6 @@ function ensureBreaker(sql: SqlStorage, agentId: string, now: number): BreakerRo
  * probe's outcome, not a timeout followed by a second failure.
  */
 function breakerForReport(sql: SqlStorage, agentId: string, now: number): BreakerRow {
-  checkAgentId(agentId);
   const existing = breakerRow(sql, agentId);
   if (!existing) return createBreaker(sql, agentId, now);
   const row = endCooldown(sql, existing, now);
@@ -403,11 +377,6 @@ function keepNewest(sql: SqlStorage, table: "breaker_events" | "breaker_failures
   );
 }
 
-/**
- * Applies whatever fell due for one breaker by `now`: the end of its cooldown, then an expired
- * probe. The alarm calls this for every due breaker; writes call it first for the breaker they
- * touch, so a late alarm never makes a write act on a stale state.
- */
 /** An OPEN breaker whose cooldown has ended becomes HALF_OPEN. */
 function endCooldown(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow {
   if (row.state === "OPEN" && row.cooldown_until !== null && row.cooldown_until <= now) {
@@ -416,6 +385,11 @@ function endCooldown(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow 
   return row;
 }
 
+/**
+ * Applies whatever fell due for one breaker by `now`: the end of its cooldown, then an expired
+ * probe. The alarm calls this for every due breaker; writes call it first for the breaker they
+ * touch, so a late alarm never makes a write act on a stale state.
+ */
 function settle(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow {
   const current = endCooldown(sql, row, now);
   if (current.state !== "HALF_OPEN") {
@@ -432,17 +406,12 @@ function settle(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow {
     .toArray()[0];
   if (!expired) return current;
   const what = expired.task_id === null ? "a probe" : `the probe for task ${expired.task_id}`;
-  const message = `${what} reported neither success nor failure within ${current.probe_timeout_seconds} s`;
-  return applyFailure(sql, current, "timeout", message, now).row;
+  const message = `${what} reported neither success nor failure by its deadline, ${iso(expired.expires_at)}`;
+  return applyFailure(sql, current, "timeout", message, now);
 }
 
-function applyFailure(
-  sql: SqlStorage,
-  row: BreakerRow,
-  type: FailureType,
-  message: string,
-  now: number,
-): { row: BreakerRow; old_state: BreakerState } {
+/** Records a failure and moves the breaker if it must (HALF_OPEN re-opens; CLOSED trips at the threshold). */
+function applyFailure(sql: SqlStorage, row: BreakerRow, type: FailureType, message: string, now: number): BreakerRow {
   sql.exec(
     `INSERT INTO breaker_failures (agent_id, failure_type, message, at) VALUES (?, ?, ?, ?)`,
     row.agent_id,
@@ -460,18 +429,15 @@ function applyFailure(
       row.agent_id,
     )
     .one();
-  if (counted.state === "HALF_OPEN") {
-    return { row: transition(sql, counted, "OPEN", `probe failed (${type})`, now), old_state: row.state };
-  }
+  if (counted.state === "HALF_OPEN") return transition(sql, counted, "OPEN", `probe failed (${type})`, now);
   if (counted.state === "CLOSED") {
     const inWindow = failuresInWindow(sql, counted, now);
     if (inWindow >= counted.failure_threshold) {
-      const reason = `${inWindow} failures within ${counted.window_seconds} s (last: ${type})`;
-      return { row: transition(sql, counted, "OPEN", reason, now), old_state: row.state };
+      return transition(sql, counted, "OPEN", `${inWindow} failures within ${counted.window_seconds} s (last: ${type})`, now);
     }
   }
   // OPEN: the failure is counted, the cooldown is not extended.
-  return { row: counted, old_state: row.state };
+  return counted;
 }
 
 // --- operations ----------------------------------------------------------------------------
@@ -512,12 +478,8 @@ export function recordFailure(
   failure: { failure_type: FailureType; error_message: string },
   now: number,
 ): { old_state: BreakerState; new_state: BreakerState; tripped: boolean; breaker: BreakerStatus } {
-  if (!(FAILURE_TYPES as readonly string[]).includes(failure.failure_type)) {
-    throw invalid("failure_type", `must be one of ${FAILURE_TYPES.join(", ")}`);
-  }
-  if (failure.error_message.length > LIMITS.text) throw invalid("error_message", `must be at most ${LIMITS.text} characters`);
   const before = breakerForReport(sql, agentId, now);
-  const { row } = applyFailure(sql, before, failure.failure_type, failure.error_message, now);
+  const row = applyFailure(sql, before, failure.failure_type, failure.error_message, now);
   return {
     old_state: before.state,
     new_state: row.state,
@@ -554,9 +516,6 @@ export function recordSuccess(
 
 /** Opens the breaker now for a full cooldown (restarting it when already OPEN). */
 export function tripBreaker(sql: SqlStorage, agentId: string, reason: string | undefined, now: number): StateChange {
-  if (reason !== undefined && reason.length > BREAKER_LIMITS.reason) {
-    throw invalid("reason", `must be at most ${BREAKER_LIMITS.reason} characters`);
-  }
   const before = ensureBreaker(sql, agentId, now);
   const row = transition(sql, before, "OPEN", reason ? `manual trip: ${reason}` : "manual trip", now);
   return { agent_id: agentId, old_state: before.state, new_state: row.state, changed: before.state !== row.state, breaker: statusOf(sql, row, now) };
@@ -564,7 +523,6 @@ export function tripBreaker(sql: SqlStorage, agentId: string, reason: string | u
 
 /** Closes the breaker with a fresh failure window; history and totals are kept. No-op without one. */
 export function resetBreaker(sql: SqlStorage, agentId: string, now: number): StateChange {
-  checkAgentId(agentId);
   const existing = breakerRow(sql, agentId);
   if (!existing) return { agent_id: agentId, old_state: "CLOSED", new_state: "CLOSED", changed: false, breaker: untrackedStatus(agentId) };
   // Closing drops any probe, so an overdue one is not counted as a failure first.
@@ -578,7 +536,6 @@ export function resetBreaker(sql: SqlStorage, agentId: string, now: number): Sta
  * end, a running probe its deadline.
  */
 export function configureBreaker(sql: SqlStorage, agentId: string, patch: Partial<BreakerConfig>, now: number): BreakerConfig {
-  checkConfig(patch);
   const row = ensureBreaker(sql, agentId, now);
   const next = { ...configOf(row), ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
   const updated = sql
