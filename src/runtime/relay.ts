@@ -16,11 +16,11 @@
  * runs one request at a time and each call is one transaction, so of several concurrent advances
  * with the same baton exactly one wins.
  */
-import { breakerGate, type BreakerState, type Gate } from "./breakers";
+import { breakerGate, type Gate } from "./breakers";
 import { conflict, exhausted, failedPrecondition, invalid, notFound } from "./errors";
 import { LIMITS } from "./limits";
 import { relayPrompt } from "./relay-prompt";
-import { iso, randomToken } from "./rows";
+import { idList, iso, randomToken } from "./rows";
 
 export const PIPELINE_STATUSES = ["pending", "in_progress", "completed", "failed"] as const;
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
@@ -158,12 +158,8 @@ export interface Baton {
   breaker: BatonBreaker;
 }
 
-export interface BatonBreaker {
-  state: BreakerState;
-  can_execute: boolean;
-  fallback_agent: string;
-  retry_after_seconds: number;
-}
+/** The breaker gate of the step's agent type, without the hand-out reason. */
+export type BatonBreaker = Omit<Gate, "reason">;
 
 export interface BatonAnswer {
   baton: Baton | null;
@@ -359,7 +355,7 @@ export function listRelayPipelines(sql: SqlStorage, filter: PipelineFilter): Pip
   const params: SqlStorageValue[] = filter.status ? [filter.status] : [];
   const pipelines = sql.exec<PipelineRow>(`SELECT * FROM pipelines ${where} ORDER BY seq DESC LIMIT ?`, ...params, filter.limit).toArray();
   if (pipelines.length === 0) return [];
-  const ids = JSON.stringify(pipelines.map((p) => p.id));
+  const ids = idList(pipelines.map((p) => p.id));
   const steps = new Map<string, StepRow[]>();
   for (const s of sql.exec<StepRow>(
     `SELECT * FROM relay_steps WHERE pipeline_id IN (SELECT value FROM json_each(?)) ORDER BY pipeline_id, step_index`,
@@ -377,9 +373,9 @@ export function listRelayPipelines(sql: SqlStorage, filter: PipelineFilter): Pip
 }
 
 /**
- * Everything the agent holding `batonRow` needs, from the stored pipeline and steps. The one
- * place a baton is built: the circuit breaker feature adds the fallback agent here (a baton for
- * an agent type whose breaker is OPEN names the agent to use instead).
+ * Everything the agent holding `batonRow` needs, from the stored pipeline and steps, including
+ * the breaker of its agent type (a baton whose agent may not execute names the fallback agent).
+ * The one place a baton is built.
  */
 function buildBaton(sql: SqlStorage, p: PipelineRow, batonRow: BatonRow, now: number): Baton {
   const steps = stepRows(sql, p.id);
@@ -412,12 +408,7 @@ function buildBaton(sql: SqlStorage, p: PipelineRow, batonRow: BatonRow, now: nu
   };
 }
 
-const batonBreaker = ({ state, can_execute, fallback_agent, retry_after_seconds }: Gate): BatonBreaker => ({
-  state,
-  can_execute,
-  fallback_agent,
-  retry_after_seconds,
-});
+const batonBreaker = ({ reason: _reason, ...gate }: Gate): BatonBreaker => gate;
 
 const promptFor = (p: PipelineRow, baton: Baton) =>
   relayPrompt(baton, { pipelineName: p.name, description: p.description, tokenBudget: p.token_budget });
@@ -438,21 +429,6 @@ export function getRelayBaton(sql: SqlStorage, pipelineId: string, now: number):
 
 // --- writing ---------------------------------------------------------------------------------
 
-/** Agent type names are identifiers shown in prompts: one line, no control characters. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-function validateAgentTypes(agentTypes: string[]): void {
-  if (agentTypes.length < 1 || agentTypes.length > LIMITS.relayAgents) {
-    throw invalid("agent_types", `between 1 and ${LIMITS.relayAgents} agent types, got ${agentTypes.length}`);
-  }
-  agentTypes.forEach((type, i) => {
-    if (type.trim().length === 0 || type.length > LIMITS.title) {
-      throw invalid(`agent_types[${i}]`, `a name of 1..${LIMITS.title} characters`);
-    }
-    if (CONTROL.test(type)) throw invalid(`agent_types[${i}]`, "a name on one line, without control characters");
-  });
-}
-
 function issueBaton(sql: SqlStorage, pipelineId: string, stepIndex: number, now: number): BatonRow {
   // The unique index on live batons makes a second live baton impossible even if a caller erred.
   return sql
@@ -471,11 +447,7 @@ function closeBaton(sql: SqlStorage, batonId: string, status: BatonRow["status"]
 }
 
 export function createRelayPipeline(sql: SqlStorage, input: NewPipeline, now: number): CreatedPipeline {
-  validateAgentTypes(input.agent_types);
   const tokenBudget = input.token_budget ?? LIMITS.tokenBudgetDefault;
-  if (!Number.isInteger(tokenBudget) || tokenBudget < 1 || tokenBudget > LIMITS.tokenBudgetMax) {
-    throw invalid("token_budget", `a whole number of tokens, 1..${LIMITS.tokenBudgetMax}`);
-  }
   const id = `rp_${randomToken(12)}`;
   const p = sql
     .exec<PipelineRow>(

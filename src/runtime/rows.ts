@@ -9,7 +9,7 @@ export const parseObject = (text: string | null): JsonObject => (text ? (JSON.pa
 
 /** Binds a user-sized id list as ONE parameter (`IN (SELECT value FROM json_each(?))`): a
  * statement takes at most 100 bound parameters, a JSON array any number of ids. */
-export const idList = (ids: readonly number[]): string => JSON.stringify(ids);
+export const idList = (ids: readonly (number | string)[]): string => JSON.stringify(ids);
 
 export function randomToken(length: number): string {
   // RFC 4648 base32 alphabet, lower case: readable, URL-safe, no ambiguous padding.

@@ -16,6 +16,13 @@ const pipelineId = z.string().min(1).max(64).describe('pipeline id ("rp_" + 12 c
 const batonId = z.string().min(1).max(64).describe('baton id ("bt_" + 16 characters)');
 const score = (what: string) => z.number().min(0).max(1).describe(what);
 const pipelineStatus = z.enum(PIPELINE_STATUSES);
+/** A role name shown in prompts: one line, not blank, no control characters. */
+const agentType = z
+  .string()
+  .min(1)
+  .max(LIMITS.title)
+  .regex(/\S/, "a role name, not blank")
+  .regex(/^[^\u0000-\u001f\u007f]*$/, "a name on one line, without control characters");
 
 const baton = z.object({
   baton_id: z.string(),
@@ -109,7 +116,7 @@ const createPipeline = defineTool({
     name: s.title.describe("short name of the pipeline (1..200 chars)"),
     goal: s.text.min(1).describe("what the pipeline is to achieve (up to 20,000 chars)"),
     agent_types: z
-      .array(z.string().min(1).max(LIMITS.title))
+      .array(agentType)
       .min(1)
       .max(LIMITS.relayAgents)
       .describe("the agents in running order, 1..48 role names (1..200 chars each)"),
