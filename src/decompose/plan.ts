@@ -32,15 +32,13 @@ export interface AgentTask {
   depends_on?: number[];
 }
 
-export const DEFAULT_PRIORITY = 5;
-
 /** The calling agent's tasks with the defaults of `create_task` filled in (not yet validated). */
 export function agentPlan(tasks: AgentTask[]): Plan {
   return {
     tasks: tasks.map((t) => ({
       title: t.title,
       description: t.description ?? "",
-      priority: t.priority ?? DEFAULT_PRIORITY,
+      priority: t.priority ?? LIMITS.priorityDefault,
       depends_on: t.depends_on ?? [],
     })),
   };

@@ -10,6 +10,7 @@ export const id = (what: string) => z.number().int().positive().describe(`${what
 export const title = z.string().min(1).max(LIMITS.title);
 export const text = z.string().max(LIMITS.text);
 export const agentId = z.string().min(1).max(LIMITS.agentId);
+export const priority = z.number().int().min(1).max(10).describe(`1..10, higher first among ready tasks (default ${LIMITS.priorityDefault})`);
 export const limit = z.number().int().min(1).max(LIMITS.listMax).default(LIMITS.listDefault).describe("at most this many (1..500, default 50)");
 
 export const metadata = z
@@ -61,7 +62,7 @@ export const task = z.object({
   metadata: z.record(z.string(), z.unknown()),
   assigned_to: z.string().nullable().describe("the agent that holds (or last held) the task"),
   attempt: z.number().describe("how many times the task has been started (claimed or set in_progress)"),
-  max_attempts: z.number().describe("claims whose lease may run out before the task fails"),
+  max_attempts: z.number().describe("starts allowed before a lease that runs out fails the task instead of requeueing it"),
   lease_id: z.string().nullable().describe("the live lease of an in_progress task (null when none)"),
   lease_expires_at: timestamp.nullable().describe("when the live lease ends unless extended with heartbeat_task"),
   progress: z.string().nullable().describe("the latest progress note from heartbeat_task, kept for the next agent"),

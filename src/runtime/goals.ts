@@ -93,10 +93,12 @@ export function assertGoalExists(sql: SqlStorage, goalId: number): void {
 }
 
 /** A cancelled goal takes no new tasks; a completed one does, and becomes active again. */
+export function assertAcceptsTasks(goal: Pick<GoalRow, "id" | "status">): void {
+  if (goal.status === "cancelled") throw failedPrecondition(`goal ${goal.id} is cancelled and takes no new tasks`, "goal_id");
+}
+
 export function assertGoalAcceptsTasks(sql: SqlStorage, goalId: number): void {
-  if (goalRow(sql, goalId).status === "cancelled") {
-    throw failedPrecondition(`goal ${goalId} is cancelled and takes no new tasks`, "goal_id");
-  }
+  assertAcceptsTasks(goalRow(sql, goalId));
 }
 
 function countsByGoal(sql: SqlStorage, goalIdsQuery: string, ...params: SqlStorageValue[]): Map<number, TaskCounts> {

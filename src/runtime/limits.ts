@@ -20,6 +20,8 @@ export const LIMITS = {
   leaseId: 64,
   /** The latest progress note an agent leaves on its task with a heartbeat. */
   progress: 2_000,
+  /** A task's priority: 1..10, higher first. */
+  priorityDefault: 5,
   maxAttemptsDefault: 3,
   maxAttempts: 100,
   /** Events kept per task; older ones are pruned as new ones arrive. */

@@ -7,8 +7,8 @@
  * "append", which adds tasks and leaves every existing one (completed or not) as it is.
  */
 import { validatePlan, type Plan } from "../decompose/plan";
-import { conflict, failedPrecondition } from "./errors";
-import { getGoal, refreshGoalStatus, type Goal } from "./goals";
+import { conflict } from "./errors";
+import { assertAcceptsTasks, getGoal, refreshGoalStatus, type Goal } from "./goals";
 import { insertTask, toTasks, type Task, type TaskRow } from "./tasks";
 
 export const PLAN_MODES = ["new", "append"] as const;
@@ -20,9 +20,7 @@ export type PlanMode = (typeof PLAN_MODES)[number];
  * transaction (the goal may have changed while the model was thinking).
  */
 export function assertPlanTarget(goal: Pick<Goal, "id" | "status" | "task_counts">, mode: PlanMode): void {
-  if (goal.status === "cancelled") {
-    throw failedPrecondition(`goal ${goal.id} is cancelled and takes no new tasks`, "goal_id");
-  }
+  assertAcceptsTasks(goal);
   const existing = Object.values(goal.task_counts).reduce((a, b) => a + b, 0);
   if (existing > 0 && mode !== "append") {
     throw conflict(

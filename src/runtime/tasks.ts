@@ -180,7 +180,7 @@ export function insertTask(sql: SqlStorage, input: NewTask, unmetDeps: number, n
       input.goal_id ?? null,
       input.title,
       input.description ?? "",
-      input.priority ?? 5,
+      input.priority ?? LIMITS.priorityDefault,
       unmetDeps,
       JSON.stringify(input.metadata ?? {}),
       input.max_attempts ?? LIMITS.maxAttemptsDefault,

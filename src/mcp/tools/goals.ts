@@ -27,7 +27,7 @@ const createGoal = defineTool({
 const plannedTask = z.strictObject({
   title: s.title.describe("short title (1..200 chars)"),
   description: s.text.optional().describe("what to do and how to tell it is done (default empty)"),
-  priority: z.number().int().min(1).max(10).optional().describe("1..10, default 5; higher goes first among ready tasks"),
+  priority: s.priority.optional(),
   depends_on: z
     .array(z.number().int().min(0))
     .max(LIMITS.dependencies)

@@ -29,7 +29,7 @@ const createTask = defineTool({
     title: s.title.describe("what to do (1..200 chars)"),
     goal_id: s.id("goal").optional(),
     description: s.text.optional(),
-    priority: z.number().int().min(1).max(10).default(5).describe("1..10, higher first (default 5)"),
+    priority: s.priority.default(LIMITS.priorityDefault),
     dependencies: z.array(s.id("task")).max(LIMITS.dependencies).default([]).describe("ids of tasks that must complete first (at most 100)"),
     metadata: s.metadata.optional(),
     max_attempts: z
