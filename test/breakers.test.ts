@@ -7,15 +7,14 @@
  * the alarm handler reading due times from the data. Failure-window arithmetic, which depends
  * on when each failure happened, is tested through the domain functions with an explicit `now`.
  */
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/mcp/context";
 import { breakerGate, getBreakerStatus, recordFailure, type BreakerRow } from "../src/runtime/breakers";
 import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
-import { freshRuntime, value, withSql } from "./helpers/runtime";
+import { alarmAt, fireAlarm, freshRuntime, stubOf, value, withSql } from "./helpers/runtime";
 
-const stubOf = (runtime: RuntimeApi) => runtime as unknown as DurableObjectStub;
 
 const status = async (runtime: RuntimeApi, agentId: string) => value(await runtime.breakerStatus(agentId));
 const fail = async (runtime: RuntimeApi, agentId: string, type: "timeout" | "exception" = "exception") =>
@@ -32,7 +31,6 @@ const events = (runtime: RuntimeApi, agentId: string) =>
     sql.exec<{ from_state: string; to_state: string; reason: string }>(`SELECT from_state, to_state, reason FROM breaker_events WHERE agent_id = ? ORDER BY id`, agentId).toArray(),
   );
 
-const alarmAt = (runtime: RuntimeApi) => withSql(runtime, (_sql, state) => state.storage.getAlarm());
 
 /** Moves every due time of `agentId` (cooldown end, probe deadlines) 1 ms into the past. */
 const makeDue = (runtime: RuntimeApi, agentId: string) =>
@@ -42,7 +40,6 @@ const makeDue = (runtime: RuntimeApi, agentId: string) =>
     sql.exec(`UPDATE breaker_probes SET expires_at = ? WHERE agent_id = ?`, past, agentId);
   });
 
-const fireAlarm = (runtime: RuntimeApi) => runDurableObjectAlarm(stubOf(runtime));
 
 /** An OPEN breaker for `agentId` moved to HALF_OPEN by the alarm. */
 async function halfOpen(runtime: RuntimeApi, agentId: string, config: Record<string, unknown> = {}) {

@@ -8,14 +8,14 @@
  * scheduled. So the test exercises the real alarm path without depending on the clock. A test
  * that needs `alarm()` delivered again (at-least-once) calls it on the instance directly.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/mcp/context";
 import type { Outcome } from "../src/runtime/errors";
 import { leaseMinSeconds } from "../src/runtime/leases";
 import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
-import { freshRuntime, value, withSql } from "./helpers/runtime";
+import { alarmAt, fireAlarm, freshRuntime, value, withSql } from "./helpers/runtime";
 
 /** A fresh user's Runtime, as the tools see it (`rt`) and as a stub for the test helpers. */
 function open(name: string) {
@@ -44,7 +44,6 @@ function backdate(stub: Stub, taskIds?: number[]): Promise<void> {
   });
 }
 
-const alarmOf = (stub: Stub) => runInDurableObject(stub, (_: Runtime, state) => state.storage.getAlarm());
 const rowOf = (stub: Stub, taskId: number) =>
   runInDurableObject(stub, (_: Runtime, state) => state.storage.sql.exec(`SELECT * FROM tasks WHERE id = ?`, taskId).one());
 
@@ -66,7 +65,7 @@ describe("claiming under a lease", () => {
     const expires = Date.parse(answer.lease_expires_at!);
     expect(expires - before).toBeGreaterThanOrEqual(1800_000);
     expect(expires - Date.now()).toBeLessThanOrEqual(1800_000);
-    expect(await alarmOf(stub)).toBe(expires);
+    expect(await alarmAt(rt)).toBe(expires);
   });
 
   it("looking without an agent_id claims nothing and carries no lease", async () => {
@@ -75,7 +74,7 @@ describe("claiming under a lease", () => {
     const answer = await ok(rt.nextTask({}));
     expect(answer.task?.status).toBe("pending");
     expect(answer.lease_id).toBeUndefined();
-    expect(await alarmOf(stub)).toBeNull();
+    expect(await alarmAt(rt)).toBeNull();
   });
 });
 
@@ -86,7 +85,7 @@ describe("a lease that runs out", () => {
     const first = await claim(rt, "agent-a", 120);
     await ok(rt.heartbeatTask({ task_id: id, lease_id: first.lease, progress: "step 2 of 5 done" }));
     await backdate(stub);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await fireAlarm(rt)).toBe(true);
 
     const released = await ok(rt.getTask(id));
     expect(released).toMatchObject({
@@ -98,7 +97,7 @@ describe("a lease that runs out", () => {
       progress: "step 2 of 5 done",
     });
     expect(released.events[0]).toMatchObject({ kind: "lease_expired", agent_id: "agent-a", status: "pending", attempt: 1 });
-    expect(await alarmOf(stub)).toBeNull(); // nothing left to wait for
+    expect(await alarmAt(rt)).toBeNull(); // nothing left to wait for
 
     const second = await claim(rt, "agent-b");
     expect(second.task).toMatchObject({ id, assigned_to: "agent-b", attempt: 2, progress: "step 2 of 5 done" });
@@ -113,12 +112,12 @@ describe("a lease that runs out", () => {
     const extended = Date.parse(beat.lease_expires_at);
     expect(extended).toBeGreaterThan(Date.parse(expires));
     expect(extended - Date.now()).toBeGreaterThan(3500_000);
-    expect(await alarmOf(stub)).toBe(extended);
+    expect(await alarmAt(rt)).toBe(extended);
 
     // The alarm run now (as a late delivery of the old one would) finds nothing due.
-    await runDurableObjectAlarm(stub);
+    await fireAlarm(rt);
     expect(await ok(rt.getTask(id))).toMatchObject({ status: "in_progress", lease_id: lease, assigned_to: "agent-a" });
-    expect(await alarmOf(stub)).toBe(extended);
+    expect(await alarmAt(rt)).toBe(extended);
   });
 
   it("is extended by the claimed length when a heartbeat names none", async () => {
@@ -140,12 +139,12 @@ describe("a lease that runs out", () => {
 
     await claim(rt, "agent-a");
     await backdate(stub);
-    await runDurableObjectAlarm(stub);
+    await fireAlarm(rt);
     expect(await ok(rt.getTask(id))).toMatchObject({ status: "pending", attempt: 1 });
 
     await claim(rt, "agent-b");
     await backdate(stub);
-    await runDurableObjectAlarm(stub);
+    await fireAlarm(rt);
     const failed = await ok(rt.getTask(id));
     expect(failed).toMatchObject({ status: "failed", attempt: 2, max_attempts: 2, lease_id: null, assigned_to: "agent-b" });
     expect(failed.error).toMatch(/lease expired on attempt 2 of 2 \(max_attempts reached\)/);
@@ -177,7 +176,7 @@ describe("fencing a holder that lost its lease", () => {
     const { id } = await ok(rt.createTask({ title: "t" }));
     const a = await claim(rt, "agent-a");
     await backdate(stub);
-    await runDurableObjectAlarm(stub);
+    await fireAlarm(rt);
     const b = await claim(rt, "agent-b");
 
     const stale = await refused(rt.updateTaskStatus({ task_id: id, status: "completed", result: "from a", lease_id: a.lease }));
@@ -189,7 +188,7 @@ describe("fencing a holder that lost its lease", () => {
     expect(done).toMatchObject({ status: "completed", result: "from b", lease_id: null, lease_expires_at: null });
     // Finished: every lease is refused now, with the reason.
     expect(await refused(rt.updateTaskStatus({ task_id: id, status: "failed", lease_id: b.lease }))).toMatch(/is lost: the task is completed$/);
-    expect(await alarmOf(stub)).toBeNull();
+    expect(await alarmAt(rt)).toBeNull();
   });
 
   it("a heartbeat with a lease that is not the task's is a conflict and changes nothing", async () => {
@@ -208,7 +207,7 @@ describe("fencing a holder that lost its lease", () => {
     const { id } = await ok(rt.createTask({ title: "t" }));
     const a = await claim(rt, "agent-a");
     await ok(rt.updateTaskStatus({ task_id: id, status: "pending" }));
-    expect(await alarmOf(stub)).toBeNull();
+    expect(await alarmAt(rt)).toBeNull();
     expect(await refused(rt.heartbeatTask({ task_id: id, lease_id: a.lease }))).toMatch(/is lost: the lease ended .* back in the queue$/);
     const b = await claim(rt, "agent-b");
     expect(b.task).toMatchObject({ id, attempt: 2 });
@@ -220,7 +219,7 @@ describe("fencing a holder that lost its lease", () => {
     await claim(rt, "agent-a");
     const failed = await ok(rt.updateTaskStatus({ task_id: id, status: "failed", error: "gave up" }));
     expect(failed).toMatchObject({ status: "failed", lease_id: null, lease_expires_at: null });
-    expect(await alarmOf(stub)).toBeNull();
+    expect(await alarmAt(rt)).toBeNull();
     expect(await ok(rt.nextTask({ agent_id: "agent-b" }))).toEqual({ task: null, reason: "no_pending_tasks" });
   });
 
@@ -255,7 +254,7 @@ describe("the alarm", () => {
       );
     });
     await ok(rt.createTask({ title: "any write re-derives the alarm" }));
-    expect(await alarmOf(stub)).toBe(base);
+    expect(await alarmAt(rt)).toBe(base);
 
     // 1,000 leases run out at once: one run releases a bounded batch (500) and re-arms at once for
     // the rest, which are still due; the next run releases those and re-arms for the next expiry.
@@ -285,15 +284,15 @@ describe("the alarm", () => {
     const { stub, rt } = open("with-breakers");
     const tripped = await ok(rt.tripBreaker("agent-x", "test"));
     expect(tripped.new_state).toBe("OPEN");
-    const cooldownEnd = await alarmOf(stub); // the breaker's cooldown (300 s by default)
+    const cooldownEnd = await alarmAt(rt); // the breaker's cooldown (300 s by default)
     expect(cooldownEnd).toBeGreaterThan(Date.now());
 
     const { id } = await ok(rt.createTask({ title: "t" }));
     const { expires } = await claim(rt, "agent-a", 60); // ends before the cooldown
-    expect(await alarmOf(stub)).toBe(Date.parse(expires));
+    expect(await alarmAt(rt)).toBe(Date.parse(expires));
 
     await ok(rt.heartbeatTask({ task_id: id, lease_id: (await ok(rt.getTask(id))).lease_id!, extend_seconds: 3600 }));
-    expect(await alarmOf(stub)).toBe(cooldownEnd); // the lease now ends after the cooldown
+    expect(await alarmAt(rt)).toBe(cooldownEnd); // the lease now ends after the cooldown
   });
 
   it("running twice changes nothing the second time", async () => {
@@ -315,7 +314,7 @@ describe("the alarm", () => {
     expect(once.tasks.find((t) => t.id === expiring.id)).toMatchObject({ status: "pending" });
     await runInDurableObject(stub, (instance: Runtime) => instance.alarm());
     expect(await snapshot()).toEqual(once);
-    expect(await alarmOf(stub)).toBe((await rowOf(stub, expiring.id + 1)).lease_expires_at);
+    expect(await alarmAt(rt)).toBe((await rowOf(stub, expiring.id + 1)).lease_expires_at);
   });
 });
 
@@ -326,7 +325,7 @@ describe("task history", () => {
     const a = await claim(rt, "agent-a");
     await ok(rt.heartbeatTask({ task_id: id, lease_id: a.lease }));
     await backdate(stub);
-    await runDurableObjectAlarm(stub);
+    await fireAlarm(rt);
     const b = await claim(rt, "agent-b");
     await ok(rt.updateTaskStatus({ task_id: id, status: "completed", lease_id: b.lease }));
 

@@ -1,5 +1,5 @@
 /** Direct access to a user's Runtime Durable Object, typed as the tools see it. */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { RuntimeApi } from "../../src/mcp/context";
 import type { Outcome } from "../../src/runtime/errors";
@@ -17,5 +17,15 @@ export function value<T>(outcome: Outcome<T>): T {
 
 /** Runs `query` against the object's SQLite, inside the object. */
 export function withSql<T>(runtime: RuntimeApi, query: (sql: SqlStorage, state: DurableObjectState) => T): Promise<T> {
-  return runInDurableObject(runtime as unknown as DurableObjectStub, (_instance, state) => query(state.storage.sql, state));
+  return runInDurableObject(stubOf(runtime), (_instance, state) => query(state.storage.sql, state));
 }
+
+/** The Durable Object stub behind a Runtime, for the `cloudflare:test` helpers. */
+export const stubOf = (runtime: RuntimeApi): DurableObjectStub => runtime as unknown as DurableObjectStub;
+
+/** When the object's one alarm is set for (ms), or null. */
+export const alarmAt = (runtime: RuntimeApi): Promise<number | null> =>
+  runInDurableObject(stubOf(runtime), (_instance, state) => state.storage.getAlarm());
+
+/** Runs the object's alarm now, if one is set; true when it ran. */
+export const fireAlarm = (runtime: RuntimeApi): Promise<boolean> => runDurableObjectAlarm(stubOf(runtime));
