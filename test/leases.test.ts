@@ -55,7 +55,7 @@ async function claim(rt: RuntimeApi, agent: string, lease_seconds?: number) {
 
 describe("claiming under a lease", () => {
   it("a claim answers with its lease beside the task and on it, 30 minutes by default, and arms the alarm for its end", async () => {
-    const { stub, rt } = open("claim");
+    const { rt } = open("claim");
     await ok(rt.createTask({ title: "t" }));
     const before = Date.now();
     const answer = await ok(rt.nextTask({ agent_id: "agent-a" }));
@@ -69,7 +69,7 @@ describe("claiming under a lease", () => {
   });
 
   it("looking without an agent_id claims nothing and carries no lease", async () => {
-    const { stub, rt } = open("peek");
+    const { rt } = open("peek");
     await ok(rt.createTask({ title: "t" }));
     const answer = await ok(rt.nextTask({}));
     expect(answer.task?.status).toBe("pending");
@@ -105,7 +105,7 @@ describe("a lease that runs out", () => {
   });
 
   it("is kept alive by a heartbeat: the alarm moves with it and an early alarm releases nothing", async () => {
-    const { stub, rt } = open("heartbeat");
+    const { rt } = open("heartbeat");
     const { id } = await ok(rt.createTask({ title: "t" }));
     const { lease, expires } = await claim(rt, "agent-a", 60);
     const beat = await ok(rt.heartbeatTask({ task_id: id, lease_id: lease, extend_seconds: 3600 }));
@@ -203,7 +203,7 @@ describe("fencing a holder that lost its lease", () => {
   });
 
   it("a task set back to pending by hand is claimable at once, and no lease survives it", async () => {
-    const { stub, rt } = open("manual-pending");
+    const { rt } = open("manual-pending");
     const { id } = await ok(rt.createTask({ title: "t" }));
     const a = await claim(rt, "agent-a");
     await ok(rt.updateTaskStatus({ task_id: id, status: "pending" }));
@@ -214,7 +214,7 @@ describe("fencing a holder that lost its lease", () => {
   });
 
   it("a task failed by hand is not claimable and keeps no lease", async () => {
-    const { stub, rt } = open("manual-failed");
+    const { rt } = open("manual-failed");
     const { id } = await ok(rt.createTask({ title: "t" }));
     await claim(rt, "agent-a");
     const failed = await ok(rt.updateTaskStatus({ task_id: id, status: "failed", error: "gave up" }));
@@ -281,7 +281,7 @@ describe("the alarm", () => {
   });
 
   it("is the earliest due time over leases and circuit breakers together", async () => {
-    const { stub, rt } = open("with-breakers");
+    const { rt } = open("with-breakers");
     const tripped = await ok(rt.tripBreaker("agent-x", "test"));
     expect(tripped.new_state).toBe("OPEN");
     const cooldownEnd = await alarmAt(rt); // the breaker's cooldown (300 s by default)
