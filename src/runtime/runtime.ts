@@ -140,11 +140,11 @@ export class Runtime extends DurableObject<Env> {
   /** Without an agent: the task that would be handed out next. With one: claims it. */
   nextTask(request: NextTaskRequest): Promise<Outcome<NextTaskAnswer>> {
     return this.write((now) => {
-      // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
-      releaseExpiredLeases(this.sql, now, null);
       if (request.lease_seconds !== undefined && request.agent_id === undefined) {
         throw invalid("lease_seconds", "applies to a claim: pass agent_id too");
       }
+      // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
+      releaseExpiredLeases(this.sql, now, null);
       if (request.goal_id !== undefined) assertGoalExists(this.sql, request.goal_id);
       // The agent's circuit breaker: OPEN claims nothing, HALF_OPEN hands out a limited probe.
       const gate = request.agent_id === undefined ? null : settledGate(this.sql, request.agent_id, now);
