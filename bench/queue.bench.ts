@@ -11,7 +11,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { it } from "vitest";
 import type { Runtime } from "../src/runtime/runtime";
-import { insertTask } from "../src/runtime/tasks";
+import { insertTask } from "../src/runtime/tasks/queue";
 
 const SIZES = [1_000, 10_000, 100_000];
 

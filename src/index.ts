@@ -5,8 +5,7 @@
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { createMcpHandler } from "agents/mcp/server";
 import { env } from "cloudflare:workers";
-import { handleAuthorize } from "./auth/authorize";
-import type { Env, EnvWithOAuth } from "./env";
+import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
 import { createServer } from "./mcp/server";
 
 export { LoginThrottle } from "./auth/throttle";
@@ -18,9 +17,9 @@ export const oauthOptions = {
   // Only requests under /mcp need a token; everything else is discovery and sign-in.
   apiRoute: "/mcp",
   // The provider wants an object with fetch, not the handler function itself.
-  apiHandler: { fetch: (request: Request, env: Env, ctx: ExecutionContext) => mcpHandler(request, env, ctx) },
+  apiHandler: { fetch: (request: Request, env: Cloudflare.Env, ctx: ExecutionContext) => mcpHandler(request, env, ctx) },
   defaultHandler: {
-    fetch: (request: Request, env: Env) => {
+    fetch: (request: Request, env: Cloudflare.Env) => {
       const url = new URL(request.url);
       if (url.pathname === "/authorize") return handleAuthorize(request, env as EnvWithOAuth);
       if (url.pathname === "/") return Response.redirect(new URL("/mcp", url).toString(), 302);
@@ -32,7 +31,7 @@ export const oauthOptions = {
   // Dynamic client registration: how Claude Code, Cursor and the Inspector introduce themselves.
   clientRegistrationEndpoint: "/oauth/register",
   // Tokens are bound to this exact URL (RFC 8707); it must be what clients type, localhost ≠ 127.0.0.1.
-  resourceMetadata: { resource: (env as unknown as Env).MCP_RESOURCE },
+  resourceMetadata: { resource: env.MCP_RESOURCE },
 };
 
-export default new OAuthProvider<Env>(oauthOptions);
+export default new OAuthProvider(oauthOptions);

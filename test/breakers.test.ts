@@ -9,8 +9,11 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RuntimeApi } from "../src/mcp/context";
-import { breakerGate, getBreakerStatus, recordFailure, type BreakerRow } from "../src/runtime/breakers";
+import type { RuntimeApi } from "../src/runtime/api";
+import { recordFailure } from "../src/runtime/breakers/machine";
+import type { BreakerRow } from "../src/runtime/breakers/model";
+import { breakerGate } from "../src/runtime/breakers/probes";
+import { getBreakerStatus } from "../src/runtime/breakers/views";
 import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
 import { alarmAt, fireAlarm, freshRuntime, stubOf, value, withSql } from "./helpers/runtime";

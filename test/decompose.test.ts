@@ -5,21 +5,20 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MODEL } from "../src/decompose/anthropic";
-import { decomposeGoal, type DecomposeRequest, type Decomposition } from "../src/decompose/decompose";
-import type { Strategy } from "../src/decompose/plan";
-import type { Env } from "../src/env";
-import type { RuntimeApi, ToolContext } from "../src/mcp/context";
-import type { Outcome } from "../src/runtime/errors";
+import { decomposeGoal, type DecomposeRequest, type Decomposition, type Planner } from "../src/planning/decompose";
+import { DEFAULT_MODEL, providerSettings, type ProviderOptions } from "../src/planning/anthropic";
+import type { Strategy } from "../src/planning/strategies";
+import type { RuntimeApi } from "../src/runtime/api";
+import type { Outcome } from "../src/runtime/kernel/errors";
 import { answers, FakeAnthropic, samplePlans, type PlannedTaskJson } from "./helpers/fake-anthropic";
 import { connectAs } from "./helpers/mcp";
 import { freshRuntime, value, withSql } from "./helpers/runtime";
 
 const KEY = "sk-ant-test-0123456789-secret";
 
-/** A tool context as the Worker builds it, with an API key unless `vars` says otherwise. */
-function contextFor(runtime: RuntimeApi, vars: Partial<Env> = {}): ToolContext {
-  return { runtime, env: { ...(env as Env), ANTHROPIC_API_KEY: KEY, ...vars } };
+/** A planner as the goal tools build it, with an API key unless `vars` says otherwise. */
+function plannerFor(runtime: RuntimeApi, vars: Partial<Cloudflare.Env> = {}, provider: ProviderOptions = {}): Planner {
+  return { runtime, model: providerSettings({ ...env, ANTHROPIC_API_KEY: KEY, ...vars }), provider };
 }
 
 async function goalIn(runtime: RuntimeApi, description = "Start a personal blog and publish the first post") {
@@ -30,9 +29,9 @@ async function decompose(
   runtime: RuntimeApi,
   request: Partial<DecomposeRequest> & { goal_id: number },
   fake?: FakeAnthropic,
-  vars?: Partial<Env>,
+  vars?: Partial<Cloudflare.Env>,
 ): Promise<Outcome<Decomposition>> {
-  return decomposeGoal(contextFor(runtime, vars), { strategy: "sequential", ...request }, { fetch: fake?.fetch });
+  return decomposeGoal(plannerFor(runtime, vars, { fetch: fake?.fetch }), { strategy: "sequential", ...request });
 }
 
 /** Every row decomposition could touch, to prove a refused call changed nothing. */
@@ -228,7 +227,7 @@ describe("provider failures", () => {
     const before = await snapshot(runtime);
     const fake = new FakeAnthropic(answer, answers.plan(samplePlans.sequential));
     // A short budget so that the hanging provider times out quickly; the product uses 50 s.
-    const outcome = await decomposeGoal(contextFor(runtime), { goal_id: goal.id, strategy: "sequential" }, { fetch: fake.fetch, budgetMs: 300 });
+    const outcome = await decomposeGoal(plannerFor(runtime, {}, { fetch: fake.fetch, budgetMs: 300 }), { goal_id: goal.id, strategy: "sequential" });
 
     expect(outcome).toMatchObject({ ok: false, error: { code: "unavailable", message: expect.stringMatching(reason) } });
     if (!outcome.ok) {

@@ -10,9 +10,9 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RuntimeApi } from "../src/mcp/context";
-import type { Outcome } from "../src/runtime/errors";
-import { leaseMinSeconds } from "../src/runtime/leases";
+import type { RuntimeApi } from "../src/runtime/api";
+import type { Outcome } from "../src/runtime/kernel/errors";
+import { leaseMinSeconds } from "../src/runtime/tasks/leases";
 import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
 import { alarmAt, fireAlarm, freshRuntime, value, withSql } from "./helpers/runtime";
@@ -440,7 +440,7 @@ describe("LEASE_MIN_SECONDS (testing aid)", () => {
 });
 
 describe("get_next_task and overdue leases", () => {
-  it("releases every overdue lease before choosing, however many there are", async () => {
+  it("releases overdue leases most important first, so a batch never skips the task that should go next", async () => {
     const runtime = freshRuntime("overdue");
     // 502 claimed tasks whose leases are all overdue; the most important expired last.
     for (let i = 0; i < 502; i++) value(await runtime.createTask({ title: `t${i}`, priority: i === 501 ? 10 : 1 }));
@@ -448,10 +448,16 @@ describe("get_next_task and overdue leases", () => {
     await withSql(runtime, (sql) => sql.exec(`UPDATE tasks SET lease_expires_at = ? - (10 - priority) * 1000 - id`, Date.now()));
     const answer = value(await runtime.nextTask({ agent_id: "fresh" }));
     expect(answer.task).toMatchObject({ priority: 10, assigned_to: "fresh" });
+    // One bounded batch per call; the alarm, due at once, takes the rest.
+    const overdue = () =>
+      withSql(runtime, (sql) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE lease_expires_at <= ?`, Date.now()).one().n);
+    expect(await overdue()).toBeLessThanOrEqual(2);
+    await fireAlarm(runtime);
+    expect(await overdue()).toBe(0);
   });
 
   it("refuses lease_seconds without agent_id: there is no claim to give a lease", async () => {
     const runtime = freshRuntime("lease-arg");
-    expect(await runtime.nextTask({ lease_seconds: 120 })).toMatchObject({ ok: false, error: { code: "invalid_argument", field: "lease_seconds" } });
+    expect(await runtime.nextTask({ lease_seconds: 120 })).toMatchObject({ ok: false, error: { code: "invalid_argument", message: expect.stringContaining("lease_seconds") } });
   });
 });

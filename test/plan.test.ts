@@ -1,7 +1,7 @@
 /** validatePlan: the one check every plan passes before it is written, whoever wrote it. */
 import { describe, expect, it } from "vitest";
-import { agentPlan, validatePlan, type Plan } from "../src/decompose/plan";
-import { DomainError } from "../src/runtime/errors";
+import { agentPlan, validatePlan, type Plan } from "../src/runtime/plans/plan";
+import { DomainError } from "../src/runtime/kernel/errors";
 
 const plan = (...deps: number[][]): Plan => ({
   tasks: deps.map((depends_on, i) => ({ title: `t${i}`, description: "", priority: 5, depends_on })),

@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { RuntimeApi } from "../src/mcp/context";
-import { fenceBegin, fenceEnd } from "../src/runtime/relay-prompt";
+import type { RuntimeApi } from "../src/runtime/api";
+import { fenceBegin, fenceEnd } from "../src/runtime/relay/prompt";
 import { connectAs, type McpSession } from "./helpers/mcp";
 import { withSql } from "./helpers/runtime";
 

@@ -2,8 +2,9 @@
  * The goal/task queue of SPEC §5, against the real Runtime Durable Object and its SQLite.
  */
 import { describe, expect, it } from "vitest";
-import type { RuntimeApi } from "../src/mcp/context";
-import type { NewTask, Task } from "../src/runtime/tasks";
+import type { RuntimeApi } from "../src/runtime/api";
+import type { Task } from "../src/runtime/tasks/model";
+import type { NewTask } from "../src/runtime/tasks/queue";
 import { freshRuntime, value, withSql } from "./helpers/runtime";
 
 type Stub = RuntimeApi;

@@ -4,13 +4,13 @@
  * form to this browser; this file only adds the password, its throttle, and the pages.
  */
 import { AuthorizationError, CimdFetchError, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
-import type { AuthProps, EnvWithOAuth } from "../env";
+import { OWNER_USER_ID, type AuthProps } from "./grant";
 import { consentPage, messagePage } from "./consent-page";
 import { passwordMatches } from "./password";
 import { throttleKey } from "./throttle";
 
-/** A personal instance has one user. An upstream identity provider would supply others. */
-export const OWNER_USER_ID = "owner";
+/** What the OAuth provider hands its default handler: the bindings plus its helpers. */
+export type EnvWithOAuth = Cloudflare.Env & { OAUTH_PROVIDER: OAuthHelpers };
 
 const NO_PASSWORD =
   "No OWNER_PASSWORD is set, so every sign-in is refused. Locally, put OWNER_PASSWORD=… in .dev.vars " +

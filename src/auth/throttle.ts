@@ -7,7 +7,6 @@
  * BASE_DELAY up to MAX_DELAY. Failures older than FORGET_AFTER are forgotten.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 
 export const FREE_FAILURES = 5;
 const BASE_DELAY_MS = 30_000;
@@ -41,7 +40,7 @@ export function delayAfter(failures: number): number {
   return Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (failures - FREE_FAILURES));
 }
 
-export class LoginThrottle extends DurableObject<Env> {
+export class LoginThrottle extends DurableObject {
   /** Admits an attempt (and provisionally counts it as a failure), or says how long to wait. */
   admit(): Admission {
     const now = Date.now();

@@ -4,23 +4,12 @@
  * tool input, so one user's calls can only ever reach that user's data.
  */
 import { getMcpAuthContext } from "agents/mcp/server";
-import type { AuthProps, Env } from "../env";
-import type { DurableObject } from "cloudflare:workers";
-import type { Runtime } from "../runtime/runtime";
-
-/**
- * The Runtime's RPC methods as the tools see them. Workers RPC types flatten plain-object results
- * (`Record<string, unknown>` becomes `unknown`), but the values cross as structured clones, so
- * the methods' own return types are the truth.
- */
-type Remote<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
-};
-export type RuntimeApi = Remote<Omit<Runtime, keyof DurableObject<Env>>>;
+import type { AuthProps } from "../auth/grant";
+import type { RuntimeApi } from "../runtime/api";
 
 export interface ToolContext {
   runtime: RuntimeApi;
-  env: Env;
+  env: Cloudflare.Env;
 }
 
 export function userIdOfRequest(): string {
@@ -31,8 +20,4 @@ export function userIdOfRequest(): string {
     throw new Error("authenticated request without a user id");
   }
   return props.userId;
-}
-
-export function runtimeOf(env: Env, userId: string): RuntimeApi {
-  return env.RUNTIME.getByName(userId) as unknown as RuntimeApi;
 }

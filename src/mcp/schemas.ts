@@ -1,24 +1,29 @@
 /** Schema pieces shared by the tools of several areas: ids, limits, metadata, goal and task. */
 import { z } from "zod";
-import { GOAL_STATUSES } from "../runtime/goals";
-import { EVENT_KINDS } from "../runtime/history";
-import { LIMITS } from "../runtime/limits";
-import { TASK_STATUSES } from "../runtime/tasks";
+import { GOAL_STATUSES } from "../runtime/goals/goals";
+import { LIMITS } from "../runtime/kernel/limits";
+import { EVENT_KINDS } from "../runtime/tasks/history";
+import { TASK_STATUSES } from "../runtime/tasks/model";
 
 export const id = (what: string) => z.number().int().positive().describe(`${what} id (a positive integer)`);
 
 export const title = z.string().min(1).max(LIMITS.title);
 export const text = z.string().max(LIMITS.text);
 export const agentId = z.string().min(1).max(LIMITS.agentId);
-export const priority = z.number().int().min(1).max(10).describe(`1..10, higher first among ready tasks (default ${LIMITS.priorityDefault})`);
-export const limit = z.number().int().min(1).max(LIMITS.listMax).default(LIMITS.listDefault).describe("at most this many (1..500, default 50)");
+export const priority = z
+  .number()
+  .int()
+  .min(LIMITS.priorityMin)
+  .max(LIMITS.priorityMax)
+  .describe(`${LIMITS.priorityMin}..${LIMITS.priorityMax}, higher first among ready tasks (default ${LIMITS.priorityDefault})`);
+export const limit = z.number().int().min(1).max(LIMITS.listMax).default(LIMITS.listDefault).describe(`at most this many (1..${LIMITS.listMax}, default ${LIMITS.listDefault})`);
 
 export const metadata = z
   .record(z.string(), z.unknown())
   .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= LIMITS.metadataBytes, {
     message: `at most ${LIMITS.metadataBytes} bytes as JSON`,
   })
-  .describe("free-form JSON object (at most 16 KiB as JSON)");
+  .describe(`free-form JSON object (at most ${LIMITS.metadataBytes / 1024} KiB as JSON)`);
 
 export const timestamp = z.string().describe("ISO 8601 UTC");
 

@@ -4,15 +4,15 @@
  */
 import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
-import type { Env } from "../env";
-import { runtimeOf, userIdOfRequest, type ToolContext } from "./context";
+import { runtimeOf } from "../runtime/api";
+import { userIdOfRequest, type ToolContext } from "./context";
 import { registerTools, type AnyTool } from "./tool";
 import { breakerTools } from "./tools/breakers";
 import { goalTools } from "./tools/goals";
 import { relayTools } from "./tools/relay";
 import { taskTools } from "./tools/tasks";
 
-export const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools, ...breakerTools];
+const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools, ...breakerTools];
 
 export function createServer(): McpServer {
   const server = new McpServer(
@@ -23,7 +23,6 @@ export function createServer(): McpServer {
         "Work loop: get_next_task with your agent_id claims the next ready task; finish it with update_task_status.",
     },
   );
-  const appEnv = env as unknown as Env;
-  registerTools(server, TOOLS, () => ({ env: appEnv, runtime: runtimeOf(appEnv, userIdOfRequest()) }));
+  registerTools(server, TOOLS, () => ({ env, runtime: runtimeOf(env, userIdOfRequest()) }));
   return server;
 }

@@ -1,7 +1,7 @@
 /**
  * The one way a tool is declared: name, description, zod input and output schemas, annotations
  * and a thin handler. `registerTools` turns declarations into MCP tools with the product's result
- * and error conventions (SPEC §4):
+ * and error conventions (docs/tools.md):
  *   - success: `structuredContent` plus the same JSON as text;
  *   - failure: `isError`, text `"<code>: <message>"`, no `structuredContent` (SDK v1 clients would
  *     validate it against the output schema and throw).
@@ -10,7 +10,8 @@
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import type { ErrorCode, Outcome } from "../runtime/errors";
+import type { ErrorCode, Outcome } from "../runtime/kernel/errors";
+import { describeIssues } from "../shared/zod-issues";
 
 export interface Annotations {
   readOnlyHint: boolean;
@@ -56,25 +57,6 @@ export function errorResult(code: ErrorCode, message: string): ToolResult {
 
 export function successResult(value: Record<string, unknown>): ToolResult {
   return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
-}
-
-/** `tasks[2].title`, `dependencies[0]`, `metadata`. */
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    "",
-  );
-}
-
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const field = fieldPath(issue.path);
-      // Unknown keys have an empty path; name them as the field.
-      const keys = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : "";
-      return `${field || keys || "arguments"}: ${issue.message}`;
-    })
-    .join("; ");
 }
 
 /**

@@ -1,94 +1,44 @@
 /**
  * The Runtime Durable Object: one per user id, holding that user's goals, tasks, relays and
- * breakers in its SQLite. Its public methods are the RPC surface the MCP tools call; each is
- * one read or one transaction (`transactionSync`, no await inside), after which the single
- * alarm is re-derived from the data.
+ * breakers in its SQLite. Its public methods are the RPC surface the MCP tools call; each only
+ * delegates to a domain function as one read or one transaction (`transactionSync`, no await
+ * inside), after which the single alarm is re-derived from the data.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Plan } from "../decompose/plan";
-import type { Env } from "../env";
-import {
-  configureBreaker,
-  getBreakerStatus,
-  listBreakers,
-  recordFailure,
-  recordSuccess,
-  resetBreaker,
-  settledGate,
-  takeProbe,
-  tripBreaker,
-  type BreakerConfig,
-  type BreakerList,
-  type BreakerState,
-  type BreakerStatus,
-  type FailureType,
-  type StateChange,
-} from "./breakers";
-import { cancelGoal } from "./cancel";
-import { invalid, outcomeOf, type Outcome } from "./errors";
-import { assertGoalExists, createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals";
-import { heartbeatTask, releaseExpiredLeases, type Heartbeat, type HeartbeatAnswer } from "./leases";
-import { applyPlan, type PlanMode } from "./plans";
-import { iso, type JsonObject } from "./rows";
-import {
-  advanceRelay,
-  createRelayPipeline,
-  getRelayBaton,
-  getRelayStatus,
-  listRelayPipelines,
-  retryRelayStep,
-  type AdvanceAnswer,
-  type AdvanceReport,
-  type BatonAnswer,
-  type CreatedPipeline,
-  type NewPipeline,
-  type PipelineFilter,
-  type PipelineSummary,
-  type RelayStatus,
-  type RetryAnswer,
-} from "./relay";
-import { migrate } from "./schema";
-import {
-  DEFAULT_LEASE_SECONDS,
-  claimTask,
-  createTask,
-  getTask,
-  listTasks,
-  peekReady,
-  toTasks,
-  updateTaskStatus,
-  whyNothingReady,
-  type NewTask,
-  type StatusChange,
-  type Task,
-  type TaskDetail,
-  type TaskFilter,
-} from "./tasks";
-import { nextDue, runDue } from "./timed";
+import { configureBreaker, recordFailure, recordSuccess, resetBreaker, tripBreaker, type Report } from "./breakers/machine";
+import type { BreakerConfig, BreakerList, BreakerStatus, FailureType, StateChange } from "./breakers/model";
+import { getBreakerStatus, listBreakers } from "./breakers/views";
+import { handOut, heartbeat, relayBreakers, TIMED_WORK, type NextTaskAnswer, type NextTaskRequest } from "./dispatch";
+import { createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals/goals";
+import { outcomeOf, type Outcome } from "./kernel/errors";
+import type { JsonObject } from "./kernel/rows";
+import { migrate } from "./kernel/schema";
+import { nextDue, runDue } from "./kernel/timed";
+import { applyPlan, type PlanMode } from "./plans/apply";
+import type { Plan } from "./plans/plan";
+import { advanceRelay, createRelayPipeline, retryRelayStep } from "./relay/machine";
+import type {
+  AdvanceAnswer,
+  AdvanceReport,
+  BatonAnswer,
+  CreatedPipeline,
+  NewPipeline,
+  PipelineFilter,
+  PipelineSummary,
+  RelayStatus,
+  RetryAnswer,
+} from "./relay/model";
+import { getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
+import { cancelGoal } from "./tasks/cancel";
+import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
+import type { Task } from "./tasks/model";
+import { createTask, getTask, listTasks, type NewTask, type TaskDetail, type TaskFilter } from "./tasks/queue";
+import { updateTaskStatus, type StatusChange } from "./tasks/status";
 
-export interface NextTaskRequest {
-  goal_id?: number;
-  agent_id?: string;
-  lease_seconds?: number;
-}
-
-export interface NextTaskAnswer {
-  task: Task | null;
-  reason?: string;
-  /** Set when the call claimed the task: quote it in heartbeat_task and update_task_status. */
-  lease_id?: string;
-  lease_expires_at?: string;
-  /** When the agent's breaker refused: seconds until it may ask again, and who to route to. */
-  retry_after_seconds?: number;
-  fallback_agent?: string;
-  /** When the claim is a HALF_OPEN probe: report success or failure before this time. */
-  probe_expires_at?: string;
-}
-
-export class Runtime extends DurableObject<Env> {
+export class Runtime extends DurableObject {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
@@ -139,33 +89,12 @@ export class Runtime extends DurableObject<Env> {
 
   /** Without an agent: the task that would be handed out next. With one: claims it. */
   nextTask(request: NextTaskRequest): Promise<Outcome<NextTaskAnswer>> {
-    return this.write((now) => {
-      if (request.lease_seconds !== undefined && request.agent_id === undefined) {
-        throw invalid("lease_seconds", "applies to a claim: pass agent_id too");
-      }
-      // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
-      releaseExpiredLeases(this.sql, now, null);
-      if (request.goal_id !== undefined) assertGoalExists(this.sql, request.goal_id);
-      // The agent's circuit breaker: OPEN claims nothing, HALF_OPEN hands out a limited probe.
-      const gate = request.agent_id === undefined ? null : settledGate(this.sql, request.agent_id, now);
-      if (gate && !gate.can_execute) {
-        return { task: null, reason: gate.reason!, retry_after_seconds: gate.retry_after_seconds, fallback_agent: gate.fallback_agent };
-      }
-      const ready = peekReady(this.sql, request.goal_id);
-      if (!ready) return { task: null, reason: whyNothingReady(this.sql, request.goal_id) };
-      if (request.agent_id === undefined) return { task: toTasks(this.sql, [ready])[0] };
-      const leaseSeconds = request.lease_seconds ?? DEFAULT_LEASE_SECONDS;
-      const task = claimTask(this.sql, ready.id, request.agent_id, leaseSeconds, now);
-      const lease = { lease_id: task.lease_id!, lease_expires_at: task.lease_expires_at! };
-      if (gate?.state !== "HALF_OPEN") return { task, ...lease };
-      const probeDeadline = takeProbe(this.sql, request.agent_id, task.id, now, now + leaseSeconds * 1000);
-      return { task, ...lease, probe_expires_at: iso(probeDeadline)! };
-    });
+    return this.write((now) => handOut(this.sql, request, now));
   }
 
   /** Keeps a claimed task's lease alive and records the holder's progress note. */
-  heartbeatTask(heartbeat: Heartbeat): Promise<Outcome<HeartbeatAnswer>> {
-    return this.write((now) => heartbeatTask(this.sql, heartbeat, now));
+  heartbeatTask(request: Heartbeat): Promise<Outcome<HeartbeatAnswer>> {
+    return this.write((now) => heartbeat(this.sql, request, now));
   }
 
   updateTaskStatus(change: StatusChange): Promise<Outcome<Task>> {
@@ -195,16 +124,11 @@ export class Runtime extends DurableObject<Env> {
     return this.write((now) => configureBreaker(this.sql, agentId, patch, now));
   }
 
-  recordBreakerFailure(
-    agentId: string,
-    failure: { failure_type: FailureType; error_message: string },
-  ): Promise<Outcome<{ old_state: BreakerState; new_state: BreakerState; tripped: boolean; breaker: BreakerStatus }>> {
+  recordBreakerFailure(agentId: string, failure: { failure_type: FailureType; error_message: string }): Promise<Outcome<Report<"tripped">>> {
     return this.write((now) => recordFailure(this.sql, agentId, failure, now));
   }
 
-  recordBreakerSuccess(
-    agentId: string,
-  ): Promise<Outcome<{ old_state: BreakerState; new_state: BreakerState; recovered: boolean; breaker: BreakerStatus }>> {
+  recordBreakerSuccess(agentId: string): Promise<Outcome<Report<"recovered">>> {
     return this.write((now) => recordSuccess(this.sql, agentId, now));
   }
 
@@ -212,19 +136,19 @@ export class Runtime extends DurableObject<Env> {
 
   /** The pipeline, its steps and its first baton, in one transaction. */
   createRelayPipeline(input: NewPipeline): Promise<Outcome<CreatedPipeline>> {
-    return this.write((now) => createRelayPipeline(this.sql, input, now));
+    return this.write((now) => createRelayPipeline(this.sql, input, now, relayBreakers(this.sql, now)));
   }
 
   getRelayBaton(pipelineId: string): Outcome<BatonAnswer> {
-    return outcomeOf(() => getRelayBaton(this.sql, pipelineId, Date.now()));
+    return outcomeOf(() => getRelayBaton(this.sql, pipelineId, relayBreakers(this.sql, Date.now())));
   }
 
   advanceRelay(report: AdvanceReport): Promise<Outcome<AdvanceAnswer>> {
-    return this.write((now) => advanceRelay(this.sql, report, now));
+    return this.write((now) => advanceRelay(this.sql, report, now, relayBreakers(this.sql, now)));
   }
 
   retryRelayStep(pipelineId: string, stepIndex: number): Promise<Outcome<RetryAnswer>> {
-    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now));
+    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now, relayBreakers(this.sql, now)));
   }
 
   getRelayStatus(pipelineId: string): Outcome<RelayStatus> {
@@ -238,7 +162,7 @@ export class Runtime extends DurableObject<Env> {
   // --- time --------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
-    this.ctx.storage.transactionSync(() => runDue(this.sql, Date.now()));
+    this.ctx.storage.transactionSync(() => runDue(TIMED_WORK, this.sql, Date.now()));
     // Set it even when it looks unchanged: while this alarm runs, the stored time may still read as
     // its own, and work left due at that same time (a bounded batch) must fire again.
     await this.rearm(true);
@@ -253,7 +177,7 @@ export class Runtime extends DurableObject<Env> {
 
   /** Points the one alarm at the earliest due time in the data, or removes it. */
   private async rearm(force = false): Promise<void> {
-    const due = nextDue(this.sql);
+    const due = nextDue(TIMED_WORK, this.sql);
     const armed = await this.ctx.storage.getAlarm();
     if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();

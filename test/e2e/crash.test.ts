@@ -20,7 +20,7 @@
  * tasks go back to the queue, and late completions under them are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TaskEvent } from "../../src/runtime/history";
+import type { TaskEvent } from "../../src/runtime/tasks/history";
 import {
   authorize,
   callTool,

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_MODEL } from "../../src/decompose/anthropic";
+import { DEFAULT_MODEL } from "../../src/planning/anthropic";
 import { answers, FakeAnthropic, samplePlans } from "../helpers/fake-anthropic";
 import { authorize, callTool, callToolError, connectV1, connectV2, showLogsOnFailure, startDevServer, type DevServer } from "./harness";
 

@@ -1,8 +1,8 @@
 /** Direct access to a user's Runtime Durable Object, typed as the tools see it. */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { RuntimeApi } from "../../src/mcp/context";
-import type { Outcome } from "../../src/runtime/errors";
+import type { RuntimeApi } from "../../src/runtime/api";
+import type { Outcome } from "../../src/runtime/kernel/errors";
 
 /** A fresh user's Runtime, so tests never see each other's data. */
 export function freshRuntime(prefix = "test"): RuntimeApi {

@@ -1,6 +1,6 @@
-/** Circuit breaker tools (SPEC §7): one breaker per agent_id, moved by reports, trips and time. */
+/** Circuit breaker tools (docs/breakers.md): one breaker per agent_id, moved by reports, trips and time. */
 import { z } from "zod";
-import { BREAKER_LIMITS, BREAKER_STATES, CONFIG_RANGES, FAILURE_TYPES } from "../../runtime/breakers";
+import { BREAKER_LIMITS, BREAKER_STATES, CONFIG_RANGES, FAILURE_TYPES } from "../../runtime/breakers/model";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
@@ -40,7 +40,7 @@ const status = z.object({
   half_open_at: s.timestamp.nullable().describe("when it last went to HALF_OPEN"),
   retry_after_seconds: z.number().describe("0 if it can execute; else seconds until the cooldown ends or a probe slot frees"),
   probes_in_flight: z.number(),
-  probes: z.array(z.object({ task_id: z.number().nullable(), taken_at: s.timestamp, expires_at: s.timestamp })),
+  probes: z.array(z.object({ task_id: z.number(), taken_at: s.timestamp, expires_at: s.timestamp })),
   config,
   fallback_agent: z.string(),
   recent_failures: z

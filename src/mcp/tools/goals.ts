@@ -1,11 +1,11 @@
-/** Goal tools (SPEC §5): create, decompose into tasks, list, get, cancel. */
+/** Goal tools (docs/tasks.md, docs/decomposition.md): create, decompose into tasks, list, get, cancel. */
 import { z } from "zod";
-import { decomposeGoal } from "../../decompose/decompose";
-import { DEFAULT_MAX_TASKS } from "../../decompose/anthropic";
-import { PLAN_SOURCES, STRATEGIES } from "../../decompose/plan";
-import { mapOutcome } from "../../runtime/errors";
-import { LIMITS } from "../../runtime/limits";
-import { PLAN_MODES } from "../../runtime/plans";
+import { DEFAULT_MAX_TASKS, providerSettings } from "../../planning/anthropic";
+import { decomposeGoal } from "../../planning/decompose";
+import { PLAN_SOURCES, STRATEGIES } from "../../planning/strategies";
+import { mapOutcome } from "../../runtime/kernel/errors";
+import { LIMITS } from "../../runtime/kernel/limits";
+import { PLAN_MODES } from "../../runtime/plans/apply";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
@@ -71,7 +71,7 @@ const decompose = defineTool({
   }),
   // Not destructive: existing tasks are never changed. Open world: it may call the Anthropic API.
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  run: (args, context: ToolContext) => decomposeGoal(context, args),
+  run: (args, { runtime, env }: ToolContext) => decomposeGoal({ runtime, model: providerSettings(env) }, args),
 });
 
 const listGoals = defineTool({

@@ -1,13 +1,13 @@
 /**
- * Relay pipeline tools (SPEC §6): create a pipeline, pick up the live baton, advance it through
+ * Relay pipeline tools (docs/relay.md): create a pipeline, pick up the live baton, advance it through
  * the quality gate, retry a failed step, read status. The agent loop is
  * get_relay_baton → do the work → advance_relay; on quality_gate_failed, retry_relay_step.
  */
 import { z } from "zod";
-import { BREAKER_STATES } from "../../runtime/breakers";
-import { mapOutcome } from "../../runtime/errors";
-import { LIMITS } from "../../runtime/limits";
-import { FAILURE_REASONS, PIPELINE_STATUSES, STEP_STATUSES } from "../../runtime/relay";
+import { BREAKER_STATES } from "../../runtime/breakers/model";
+import { mapOutcome } from "../../runtime/kernel/errors";
+import { LIMITS } from "../../runtime/kernel/limits";
+import { FAILURE_REASONS, PIPELINE_STATUSES, STEP_STATUSES } from "../../runtime/relay/model";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";

@@ -1,13 +1,12 @@
 /**
- * Task tools (SPEC §5): create, hand out the next ready one under a lease, keep the lease alive,
+ * Task tools (docs/tasks.md): create, hand out the next ready one under a lease, keep the lease alive,
  * move along the lifecycle, read. The agent work loop is in docs/tasks.md.
  */
 import { env } from "cloudflare:workers";
 import { z } from "zod";
-import type { Env } from "../../env";
-import { mapOutcome } from "../../runtime/errors";
-import { leaseMinSeconds } from "../../runtime/leases";
-import { LIMITS } from "../../runtime/limits";
+import { mapOutcome } from "../../runtime/kernel/errors";
+import { LIMITS } from "../../runtime/kernel/limits";
+import { leaseMinSeconds } from "../../runtime/tasks/leases";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
@@ -16,7 +15,7 @@ import { defineTool, READ_ONLY, WRITES } from "../tool";
  * Lease lengths in seconds, 60..86400. The minimum is read once from the deployment's settings:
  * `LEASE_MIN_SECONDS` (a testing aid) may lower it, and the advertised schema says what holds.
  */
-const leaseMin = leaseMinSeconds((env as unknown as Partial<Env>).LEASE_MIN_SECONDS);
+const leaseMin = leaseMinSeconds(env.LEASE_MIN_SECONDS);
 const leaseSeconds = z.number().int().min(leaseMin).max(LIMITS.leaseMaxSeconds);
 
 const createTask = defineTool({

@@ -15,11 +15,11 @@ import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutErro
 import { zodOutputFormat } from "@anthropic-ai/sdk/helpers/zod";
 import type { Message, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { z } from "zod";
-import type { Env } from "../env";
-import { describeIssues } from "../mcp/tool";
-import { DomainError, unavailable } from "../runtime/errors";
-import { LIMITS } from "../runtime/limits";
-import { validatePlan, type Plan, type Strategy } from "./plan";
+import { DomainError, unavailable } from "../runtime/kernel/errors";
+import { LIMITS } from "../runtime/kernel/limits";
+import { validatePlan, type Plan } from "../runtime/plans/plan";
+import { describeIssues } from "../shared/zod-issues";
+import type { Strategy } from "./strategies";
 
 /** The current Sonnet-class model among the ids the installed SDK (1.10) lists. */
 export const DEFAULT_MODEL = "claude-sonnet-5-5";
@@ -56,8 +56,8 @@ export interface ProviderSettings {
   model: string;
 }
 
-/** Claude is used when an API key is configured (SPEC §2); empty values count as unset. */
-export function providerSettings(env: Pick<Env, "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_MODEL">): ProviderSettings | null {
+/** Claude is used when an API key is configured (README, configuration); empty values count as unset. */
+export function providerSettings(env: Pick<Cloudflare.Env, "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_MODEL">): ProviderSettings | null {
   const apiKey = env.ANTHROPIC_API_KEY?.trim();
   if (!apiKey) return null;
   return {
@@ -92,7 +92,7 @@ export function planSchema(maxTasks: number) {
         z.object({
           title: z.string().min(1).max(LIMITS.title).describe("short imperative title of the task"),
           description: z.string().max(LIMITS.text).describe("what to do and how to tell it is done, in a few sentences"),
-          priority: z.int().min(1).max(10).describe("1..10; among tasks ready at the same time, higher goes first"),
+          priority: z.int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).describe("among tasks ready at the same time, higher goes first"),
           depends_on: z
             .array(z.int().min(0).max(maxTasks - 1))
             .describe("0-based indexes (in this list) of the tasks that must be completed before this one starts"),

@@ -1,4 +1,4 @@
-/** Small conversions between SQLite rows and the JSON the product speaks. */
+/** Small conversions between SQLite rows and the JSON the product speaks, and shared row chores. */
 
 export const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
@@ -16,4 +16,18 @@ export function randomToken(length: number): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   const bytes = crypto.getRandomValues(new Uint8Array(length));
   return Array.from(bytes, (b) => alphabet[b & 31]).join("");
+}
+
+/** The append-only logs that keep only their newest rows per owner (a task, a breaker). */
+export type BoundedLog = { table: "task_events"; owner: "task_id" } | { table: "breaker_events" | "breaker_failures"; owner: "agent_id" };
+
+/** Deletes all but the newest `keep` rows (by id) of one owner in a bounded log. */
+export function keepNewest(sql: SqlStorage, log: BoundedLog, ownerId: SqlStorageValue, keep: number): void {
+  sql.exec(
+    `DELETE FROM ${log.table} WHERE ${log.owner} = ? AND id < (
+       SELECT min(id) FROM (SELECT id FROM ${log.table} WHERE ${log.owner} = ? ORDER BY id DESC LIMIT ?))`,
+    ownerId,
+    ownerId,
+    keep,
+  );
 }

@@ -2,8 +2,8 @@
  * Goals: a named piece of work whose tasks live in the queue. A goal's counts and progress are
  * derived from its tasks on every read, never stored, so they cannot drift.
  */
-import { failedPrecondition, notFound } from "./errors";
-import { iso, parseObject, type JsonObject } from "./rows";
+import { failedPrecondition, notFound } from "../kernel/errors";
+import { iso, parseObject, type JsonObject } from "../kernel/rows";
 
 export const GOAL_STATUSES = ["active", "completed", "cancelled"] as const;
 export type GoalStatus = (typeof GOAL_STATUSES)[number];
@@ -84,7 +84,7 @@ export function createGoal(
 
 function goalRow(sql: SqlStorage, goalId: number): GoalRow {
   const row = sql.exec<GoalRow>(`SELECT * FROM goals WHERE id = ?`, goalId).toArray()[0];
-  if (!row) throw notFound(`goal ${goalId} does not exist`, "goal_id");
+  if (!row) throw notFound(`goal ${goalId} does not exist`);
   return row;
 }
 
@@ -94,7 +94,7 @@ export function assertGoalExists(sql: SqlStorage, goalId: number): void {
 
 /** A cancelled goal takes no new tasks; a completed one does, and becomes active again. */
 export function assertAcceptsTasks(goal: Pick<GoalRow, "id" | "status">): void {
-  if (goal.status === "cancelled") throw failedPrecondition(`goal ${goal.id} is cancelled and takes no new tasks`, "goal_id");
+  if (goal.status === "cancelled") throw failedPrecondition(`goal ${goal.id} is cancelled and takes no new tasks`);
 }
 
 export function assertGoalAcceptsTasks(sql: SqlStorage, goalId: number): void {
@@ -129,7 +129,7 @@ export function listGoals(sql: SqlStorage, filter: { status?: GoalStatus; limit:
   return rows.map((row) => toGoal(row, counts.get(row.id) ?? emptyCounts()));
 }
 
-/** Marks a goal cancelled (its tasks are the caller's business: see cancel.ts). */
+/** Marks a goal cancelled (its tasks are the caller's business: see tasks/cancel.ts). */
 export function markGoalCancelled(sql: SqlStorage, goalId: number, now: number): void {
   goalRow(sql, goalId);
   sql.exec(`UPDATE goals SET status = 'cancelled', completed_at = NULL, updated_at = ? WHERE id = ? AND status != 'cancelled'`, now, goalId);

@@ -1,4 +1,4 @@
-/** The input limits of SPEC §4, in one place for the schemas and the domain. */
+/** The input limits (docs/tools.md), in one place for the schemas and the domain. */
 export const LIMITS = {
   title: 200,
   text: 20_000,
@@ -21,11 +21,13 @@ export const LIMITS = {
   /** The latest progress note an agent leaves on its task with a heartbeat. */
   progress: 2_000,
   /** A task's priority: 1..10, higher first. */
+  priorityMin: 1,
+  priorityMax: 10,
   priorityDefault: 5,
   maxAttemptsDefault: 3,
   maxAttempts: 100,
   /** Events kept per task; older ones are pruned as new ones arrive. */
   taskEvents: 50,
-  /** Expired leases released per alarm run; the rest are due at once and handled by the next run. */
+  /** Expired leases (and due breakers) handled per alarm run; the rest stay due and the next run takes them. */
   expiriesPerRun: 500,
 } as const;

@@ -4,9 +4,9 @@
  * runs: consecutive heartbeats under one lease are merged into one event (its `count` grows and
  * its time moves on), and only the newest `LIMITS.taskEvents` events of a task are kept.
  */
-import { LIMITS } from "./limits";
-import { iso } from "./rows";
-import type { TaskStatus } from "./tasks";
+import { LIMITS } from "../kernel/limits";
+import { iso, keepNewest } from "../kernel/rows";
+import type { TaskStatus } from "./model";
 
 export const EVENT_KINDS = ["claimed", "heartbeat", "lease_expired", "status_changed"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -56,14 +56,7 @@ export function recordEvent(sql: SqlStorage, taskId: number, event: NewEvent, no
     event.status,
     event.detail,
   );
-  // Everything older than the newest N of this task goes (at most one row per insert).
-  sql.exec(
-    `DELETE FROM task_events WHERE task_id = ? AND id <= (
-       SELECT id FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-    taskId,
-    taskId,
-    LIMITS.taskEvents,
-  );
+  keepNewest(sql, { table: "task_events", owner: "task_id" }, taskId, LIMITS.taskEvents);
 }
 
 /** The task's events, newest first. */

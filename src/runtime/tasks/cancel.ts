@@ -4,9 +4,10 @@
  * move, so leases end, history is written and a late report from an agent is refused as for any
  * cancelled task. Completed tasks stay completed. Cancelling twice changes nothing more.
  */
-import { getGoal, markGoalCancelled, type Goal } from "./goals";
-import { LIMITS } from "./limits";
-import { updateTaskStatus, type TaskRow } from "./tasks";
+import { getGoal, markGoalCancelled, type Goal } from "../goals/goals";
+import { LIMITS } from "../kernel/limits";
+import type { TaskRow } from "./model";
+import { updateTaskStatus } from "./status";
 
 export function cancelGoal(sql: SqlStorage, goalId: number, reason: string | undefined, now: number): Goal {
   markGoalCancelled(sql, goalId, now);

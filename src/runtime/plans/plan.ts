@@ -3,14 +3,8 @@
  * list. Whatever wrote it (a template, Claude, the calling agent), it is checked here before
  * anything is stored: sizes within the limits, indexes in range, and no cycles.
  */
-import { invalid } from "../runtime/errors";
-import { LIMITS } from "../runtime/limits";
-
-export const STRATEGIES = ["sequential", "parallel", "hierarchical"] as const;
-export type Strategy = (typeof STRATEGIES)[number];
-
-export const PLAN_SOURCES = ["ai", "agent", "template"] as const;
-export type PlanSource = (typeof PLAN_SOURCES)[number];
+import { invalid } from "../kernel/errors";
+import { LIMITS } from "../kernel/limits";
 
 export interface PlannedTask {
   title: string;
@@ -66,8 +60,8 @@ export function validatePlan(plan: Plan, { field = "tasks", maxTasks = LIMITS.pl
     if (task.title.length > LIMITS.title) throw invalid(`${at}.title`, `at most ${LIMITS.title} characters`);
     if (typeof task.description !== "string") throw invalid(`${at}.description`, "must be a string");
     if (task.description.length > LIMITS.text) throw invalid(`${at}.description`, `at most ${LIMITS.text} characters`);
-    if (!Number.isInteger(task.priority) || task.priority < 1 || task.priority > 10) {
-      throw invalid(`${at}.priority`, "must be a whole number from 1 to 10");
+    if (!Number.isInteger(task.priority) || task.priority < LIMITS.priorityMin || task.priority > LIMITS.priorityMax) {
+      throw invalid(`${at}.priority`, `must be a whole number from ${LIMITS.priorityMin} to ${LIMITS.priorityMax}`);
     }
     if (!Array.isArray(task.depends_on)) throw invalid(`${at}.depends_on`, "must be a list of task indexes");
     if (task.depends_on.length > LIMITS.dependencies) throw invalid(`${at}.depends_on`, `at most ${LIMITS.dependencies} dependencies`);

@@ -4,28 +4,22 @@
  * these, so there is no schedule table that could drift from the data; `runDue` must be
  * idempotent because alarms are delivered at least once.
  */
-import { breakerTimedWork } from "./breakers";
-import { leaseExpiry } from "./leases";
-
 export interface TimedWork {
-  name: string;
   /** Earliest due time (ms since epoch) in this area, or null when nothing is scheduled. */
   nextDue(sql: SqlStorage): number | null;
-  /** Processes everything due at or before `now`. */
+  /** Processes what is due at or before `now` (a bounded batch; what is left stays due). */
   runDue(sql: SqlStorage, now: number): void;
 }
 
-export const TIMED_WORK: TimedWork[] = [breakerTimedWork, leaseExpiry];
-
-export function nextDue(sql: SqlStorage): number | null {
+export function nextDue(work: readonly TimedWork[], sql: SqlStorage): number | null {
   let earliest: number | null = null;
-  for (const work of TIMED_WORK) {
-    const due = work.nextDue(sql);
+  for (const area of work) {
+    const due = area.nextDue(sql);
     if (due !== null && (earliest === null || due < earliest)) earliest = due;
   }
   return earliest;
 }
 
-export function runDue(sql: SqlStorage, now: number): void {
-  for (const work of TIMED_WORK) work.runDue(sql, now);
+export function runDue(work: readonly TimedWork[], sql: SqlStorage, now: number): void {
+  for (const area of work) area.runDue(sql, now);
 }

@@ -6,10 +6,11 @@
  * Decomposition never destroys work: a goal that already has tasks only takes a plan in mode
  * "append", which adds tasks and leaves every existing one (completed or not) as it is.
  */
-import { validatePlan, type Plan } from "../decompose/plan";
-import { conflict } from "./errors";
-import { assertAcceptsTasks, getGoal, refreshGoalStatus, type Goal } from "./goals";
-import { insertTask, toTasks, type Task, type TaskRow } from "./tasks";
+import { assertAcceptsTasks, getGoal, refreshGoalStatus, type Goal } from "../goals/goals";
+import { conflict } from "../kernel/errors";
+import { toTasks, type Task, type TaskRow } from "../tasks/model";
+import { addDependencies, insertTask } from "../tasks/queue";
+import { validatePlan, type Plan } from "./plan";
 
 export const PLAN_MODES = ["new", "append"] as const;
 export type PlanMode = (typeof PLAN_MODES)[number];
@@ -23,10 +24,7 @@ export function assertPlanTarget(goal: Pick<Goal, "id" | "status" | "task_counts
   assertAcceptsTasks(goal);
   const existing = Object.values(goal.task_counts).reduce((a, b) => a + b, 0);
   if (existing > 0 && mode !== "append") {
-    throw conflict(
-      `goal ${goal.id} already has ${existing} tasks; pass mode "append" to add more (existing tasks are kept)`,
-      "goal_id",
-    );
+    throw conflict(`goal ${goal.id} already has ${existing} tasks; pass mode "append" to add more (existing tasks are kept)`);
   }
 }
 
@@ -37,11 +35,7 @@ export function applyPlan(sql: SqlStorage, goalId: number, plan: Plan, mode: Pla
   const rows: TaskRow[] = plan.tasks.map((t) =>
     insertTask(sql, { goal_id: goalId, title: t.title, description: t.description, priority: t.priority }, new Set(t.depends_on).size, now),
   );
-  plan.tasks.forEach((t, i) => {
-    for (const dep of new Set(t.depends_on)) {
-      sql.exec(`INSERT INTO task_deps (task_id, depends_on) VALUES (?, ?)`, rows[i].id, rows[dep].id);
-    }
-  });
+  plan.tasks.forEach((t, i) => addDependencies(sql, rows[i].id, [...new Set(t.depends_on)].map((dep) => rows[dep].id)));
   refreshGoalStatus(sql, goalId, now);
   return toTasks(sql, rows);
 }

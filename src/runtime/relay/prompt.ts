@@ -7,8 +7,8 @@
  * so the summary cannot contain the closing line. Anything in it that looks like a fence line
  * (any id) is neutralised as well, so a fake "END" cannot even look like one to a reader.
  */
-import { LIMITS } from "./limits";
-import type { Baton } from "./relay";
+import { LIMITS } from "../kernel/limits";
+import type { Baton } from "./model";
 
 export interface PromptContext {
   pipelineName: string;

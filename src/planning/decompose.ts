@@ -8,13 +8,23 @@
  *   2. Claude, when ANTHROPIC_API_KEY is set (source "ai");
  *   3. the built-in template of the strategy (source "template").
  */
-import type { ToolContext } from "../mcp/context";
-import { mapOutcome, outcomeOfAsync, type Outcome } from "../runtime/errors";
-import { assertPlanTarget, type PlanMode } from "../runtime/plans";
-import type { Task } from "../runtime/tasks";
-import { DEFAULT_MAX_TASKS, EXISTING_TASKS_SHOWN, planWithClaude, providerSettings, type ProviderOptions } from "./anthropic";
-import { agentPlan, validatePlan, type AgentTask, type Plan, type PlanSource, type Strategy } from "./plan";
+import type { RuntimeApi } from "../runtime/api";
+import { mapOutcome, outcomeOfAsync, type Outcome } from "../runtime/kernel/errors";
+import { assertPlanTarget, type PlanMode } from "../runtime/plans/apply";
+import { agentPlan, validatePlan, type AgentTask, type Plan } from "../runtime/plans/plan";
+import type { Task } from "../runtime/tasks/model";
+import { DEFAULT_MAX_TASKS, EXISTING_TASKS_SHOWN, planWithClaude, type ProviderOptions, type ProviderSettings } from "./anthropic";
+import type { PlanSource, Strategy } from "./strategies";
 import { templatePlan } from "./templates";
+
+/** What decomposition works with: the user's Runtime, and the model when one is configured. */
+export interface Planner {
+  runtime: Pick<RuntimeApi, "getGoal" | "listTasks" | "applyPlan">;
+  /** null: no API key, so plans come from the agent or the templates. */
+  model: ProviderSettings | null;
+  /** The test seam for the model call; the product passes nothing (global fetch). */
+  provider?: ProviderOptions;
+}
 
 export interface DecomposeRequest {
   goal_id: number;
@@ -44,14 +54,9 @@ interface ChosenPlan {
   model: string | null;
 }
 
-/** `provider` is the test seam for the model call; the tool passes nothing (global fetch). */
-export async function decomposeGoal(
-  context: ToolContext,
-  request: DecomposeRequest,
-  provider: ProviderOptions = {},
-): Promise<Outcome<Decomposition>> {
+export async function decomposeGoal(planner: Planner, request: DecomposeRequest): Promise<Outcome<Decomposition>> {
   const mode = request.mode ?? "new";
-  const goal = await context.runtime.getGoal(request.goal_id);
+  const goal = await planner.runtime.getGoal(request.goal_id);
   if (!goal.ok) return goal;
   const chosen = await outcomeOfAsync(async (): Promise<ChosenPlan> => {
     // Before any model call, so that a refused decomposition costs no tokens.
@@ -59,9 +64,9 @@ export async function decomposeGoal(
     if (request.tasks !== undefined) {
       return { plan: validatePlan(agentPlan(request.tasks)), source: "agent", model: null };
     }
-    const settings = providerSettings(context.env);
+    const settings = planner.model;
     if (!settings) return { plan: validatePlan(templatePlan(request.strategy, goal.value.name)), source: "template", model: null };
-    const existing = mode === "append" ? await existingTasks(context, request.goal_id) : [];
+    const existing = mode === "append" ? await existingTasks(planner, request.goal_id) : [];
     const { plan, model } = await planWithClaude(
       settings,
       {
@@ -70,13 +75,13 @@ export async function decomposeGoal(
         maxTasks: request.max_tasks ?? DEFAULT_MAX_TASKS,
         existingTasks: existing,
       },
-      provider,
+      planner.provider,
     );
     return { plan, source: "ai", model };
   });
   if (!chosen.ok) return chosen;
   const { plan, source, model } = chosen.value;
-  const written = await context.runtime.applyPlan(request.goal_id, plan, mode);
+  const written = await planner.runtime.applyPlan(request.goal_id, plan, mode);
   return mapOutcome(written, (tasks) => ({
     goal_id: request.goal_id,
     strategy: request.strategy,
@@ -88,7 +93,7 @@ export async function decomposeGoal(
   }));
 }
 
-async function existingTasks(context: ToolContext, goalId: number): Promise<{ title: string; status: string }[]> {
-  const listed = await context.runtime.listTasks({ goal_id: goalId, limit: EXISTING_TASKS_SHOWN });
+async function existingTasks(planner: Planner, goalId: number): Promise<{ title: string; status: string }[]> {
+  const listed = await planner.runtime.listTasks({ goal_id: goalId, limit: EXISTING_TASKS_SHOWN });
   return listed.ok ? listed.value.map((t) => ({ title: t.title, status: t.status })) : [];
 }

@@ -2,8 +2,9 @@
  * The built-in plans, used when neither Claude nor the calling agent supplies one. Each is a
  * fixed shape filled with the goal's name, so a user without an API key still gets a usable queue.
  */
-import { LIMITS } from "../runtime/limits";
-import type { Plan, PlannedTask, Strategy } from "./plan";
+import { LIMITS } from "../runtime/kernel/limits";
+import type { Plan, PlannedTask } from "../runtime/plans/plan";
+import type { Strategy } from "./strategies";
 
 interface Step {
   title: string;

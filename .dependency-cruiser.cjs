@@ -1,0 +1,91 @@
+/**
+ * The layering of src/ (docs/architecture.md), checked by `npm test`:
+ *   entry (src/index.ts) → auth / mcp / planning → runtime (runtime.ts, dispatch.ts) → domains → kernel
+ * Type-only imports count too: a cycle of types is still two modules that cannot be read apart.
+ */
+const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans)/";
+
+module.exports = {
+  forbidden: [
+    { name: "no-cycles", severity: "error", from: {}, to: { circular: true } },
+    {
+      name: "nothing-imports-the-entry",
+      comment: "src/index.ts is the wiring at the top; nothing below it may reach back up.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/index\\.ts$" },
+      to: { path: "^src/index\\.ts$" },
+    },
+    {
+      name: "runtime-knows-no-protocol",
+      comment: "The Durable Object and its domains know nothing of MCP, HTTP, OAuth or the model provider.",
+      severity: "error",
+      from: { path: "^src/runtime/" },
+      to: { path: "^src/(mcp|auth|planning|dashboard)/" },
+    },
+    {
+      name: "kernel-is-the-floor",
+      comment: "Schema, rows, errors, limits and timed work import no domain.",
+      severity: "error",
+      from: { path: "^src/runtime/kernel/" },
+      to: { path: "^src/runtime/", pathNot: "^src/runtime/kernel/" },
+    },
+    {
+      name: "domains-stay-below-the-object",
+      comment: "A domain is plain functions over SQLite: it never reaches the Durable Object, dispatch or the RPC types.",
+      severity: "error",
+      from: { path: DOMAINS },
+      to: { path: "^src/runtime/[^/]+\\.ts$" },
+    },
+    {
+      name: "tasks-and-breakers-apart",
+      comment: "What crosses leases and breakers lives in dispatch.ts (docs/architecture.md).",
+      severity: "error",
+      from: { path: "^src/runtime/(tasks|goals)/" },
+      to: { path: "^src/runtime/(breakers|relay|plans)/" },
+    },
+    {
+      name: "breakers-stand-alone",
+      severity: "error",
+      from: { path: "^src/runtime/breakers/" },
+      to: { path: "^src/runtime/(tasks|goals|relay|plans)/" },
+    },
+    {
+      name: "relay-sees-only-breaker-types",
+      comment: "The relay is handed a breaker lookup; it may name the Gate type, nothing more.",
+      severity: "error",
+      from: { path: "^src/runtime/relay/" },
+      to: { path: "^src/runtime/(tasks|goals|plans)/|^src/runtime/breakers/(?!model\\.ts$)" },
+    },
+    {
+      name: "planning-is-below-mcp",
+      severity: "error",
+      from: { path: "^src/planning/" },
+      to: { path: "^src/(mcp|auth|dashboard)/" },
+    },
+    {
+      name: "mcp-takes-only-the-grant-from-auth",
+      severity: "error",
+      from: { path: "^src/mcp/" },
+      to: { path: "^src/(auth/(?!grant\\.ts$)|dashboard/)" },
+    },
+    {
+      name: "auth-knows-no-tools",
+      severity: "error",
+      from: { path: "^src/auth/" },
+      to: { path: "^src/(mcp|planning|runtime)/" },
+    },
+    {
+      name: "shared-is-a-leaf",
+      severity: "error",
+      from: { path: "^src/shared/" },
+      to: { path: "^src/(?!shared/)" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    includeOnly: "^src/",
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"] },
+  },
+};

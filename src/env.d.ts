@@ -1,0 +1,26 @@
+/**
+ * The Worker's bindings (wrangler.toml) and settings (README, configuration), declared once for
+ * every module as `Cloudflare.Env`: `env` from "cloudflare:workers" and the Durable Objects'
+ * `this.env` are typed by it, so no module casts its environment.
+ */
+import type { LoginThrottle } from "./auth/throttle";
+import type { Runtime } from "./runtime/runtime";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      RUNTIME: DurableObjectNamespace<Runtime>;
+      LOGIN_THROTTLE: DurableObjectNamespace<LoginThrottle>;
+      OAUTH_KV: KVNamespace;
+      MCP_RESOURCE: string;
+      OWNER_PASSWORD?: string;
+      ANTHROPIC_API_KEY?: string;
+      ANTHROPIC_BASE_URL?: string;
+      ANTHROPIC_MODEL?: string;
+      /** Testing aid: lowers the shortest lease from 60 s to 1..60 s (docs/tasks.md). */
+      LEASE_MIN_SECONDS?: string;
+    }
+  }
+}
+
+export {};

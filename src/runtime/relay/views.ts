@@ -1,0 +1,152 @@
+/** How a pipeline reads from outside: its status and steps, the list, and the live baton with its prompt. */
+import { idList, iso } from "../kernel/rows";
+import { agentProfile } from "./agents";
+import {
+  liveBaton,
+  pipelineRow,
+  stepRows,
+  type Baton,
+  type BatonAnswer,
+  type BatonRow,
+  type BreakerLookup,
+  type PipelineFilter,
+  type PipelineRow,
+  type PipelineSummary,
+  type RelayStatus,
+  type RelayStep,
+  type StepRow,
+} from "./model";
+import { relayPrompt } from "./prompt";
+
+export function sourceChain(steps: StepRow[]): string[] {
+  return steps.filter((s) => s.status === "completed" && s.output_entity_id !== null).map((s) => s.output_entity_id!);
+}
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+export const remaining = (p: PipelineRow) => Math.max(0, p.token_budget - p.tokens_used);
+
+export function summaryOf(p: PipelineRow, steps: StepRow[], batonId: string | null): PipelineSummary {
+  // Scores of the steps that passed their gate; a failed attempt's scores show on its step only.
+  const passed = steps.filter((s) => s.status === "completed");
+  const qualityScores = passed.map((s) => s.quality_score!);
+  return {
+    pipeline_id: p.id,
+    name: p.name,
+    goal: p.goal,
+    description: p.description,
+    status: p.status,
+    failure_reason: p.failure_reason,
+    current_step: p.current_step,
+    total_steps: p.total_steps,
+    progress_percent: round((passed.length / p.total_steps) * 100, 1),
+    quality_scores: qualityScores,
+    l_scores: passed.map((s) => s.l_score!),
+    average_quality: qualityScores.length ? round(qualityScores.reduce((a, b) => a + b, 0) / qualityScores.length, 4) : null,
+    tokens_used: p.tokens_used,
+    token_budget: p.token_budget,
+    remaining_budget: remaining(p),
+    source_chain: sourceChain(steps),
+    baton_id: batonId,
+    created_at: iso(p.created_at)!,
+    updated_at: iso(p.updated_at)!,
+    finished_at: iso(p.finished_at),
+  };
+}
+
+function toStep(s: StepRow): RelayStep {
+  return {
+    index: s.step_index,
+    agent_type: s.agent_type,
+    status: s.status,
+    quality_threshold: s.quality_threshold,
+    quality_score: s.quality_score,
+    l_score: s.l_score,
+    tokens_used: s.tokens_used,
+    retry_count: s.retry_count,
+    output_summary: s.output_summary,
+    output_entity_id: s.output_entity_id,
+    started_at: iso(s.started_at),
+    finished_at: iso(s.finished_at),
+  };
+}
+
+export function getRelayStatus(sql: SqlStorage, pipelineId: string): RelayStatus {
+  const p = pipelineRow(sql, pipelineId);
+  const steps = stepRows(sql, pipelineId);
+  return { ...summaryOf(p, steps, liveBaton(sql, pipelineId)?.id ?? null), steps: steps.map(toStep) };
+}
+
+export function listRelayPipelines(sql: SqlStorage, filter: PipelineFilter): PipelineSummary[] {
+  const where = filter.status ? `WHERE status = ?` : "";
+  const params: SqlStorageValue[] = filter.status ? [filter.status] : [];
+  const pipelines = sql.exec<PipelineRow>(`SELECT * FROM pipelines ${where} ORDER BY seq DESC LIMIT ?`, ...params, filter.limit).toArray();
+  if (pipelines.length === 0) return [];
+  const ids = idList(pipelines.map((p) => p.id));
+  const steps = new Map<string, StepRow[]>();
+  for (const s of sql.exec<StepRow>(
+    `SELECT * FROM relay_steps WHERE pipeline_id IN (SELECT value FROM json_each(?)) ORDER BY pipeline_id, step_index`,
+    ids,
+  )) {
+    const list = steps.get(s.pipeline_id) ?? [];
+    list.push(s);
+    steps.set(s.pipeline_id, list);
+  }
+  const batons = new Map<string, string>();
+  for (const b of sql.exec<BatonRow>(`SELECT * FROM batons WHERE status = 'live' AND pipeline_id IN (SELECT value FROM json_each(?))`, ids)) {
+    batons.set(b.pipeline_id, b.id);
+  }
+  return pipelines.map((p) => summaryOf(p, steps.get(p.id) ?? [], batons.get(p.id) ?? null));
+}
+
+/**
+ * Everything the agent holding `batonRow` needs, from the stored pipeline and steps, including
+ * the breaker of its agent type (a baton whose agent may not execute names the fallback agent).
+ * The one place a baton is built.
+ */
+export function buildBaton(sql: SqlStorage, p: PipelineRow, batonRow: BatonRow, breakers: BreakerLookup): Baton {
+  const steps = stepRows(sql, p.id);
+  const step = steps[batonRow.step_index];
+  const previous = batonRow.step_index > 0 ? steps[batonRow.step_index - 1] : null;
+  const profile = agentProfile(step.agent_type);
+  return {
+    baton_id: batonRow.id,
+    pipeline_id: p.id,
+    step_index: step.step_index,
+    agent_type: step.agent_type,
+    total_steps: p.total_steps,
+    goal: p.goal,
+    task: profile.task,
+    expected_output: profile.expected_output,
+    input: {
+      summary: previous?.output_summary ?? null,
+      output_entity_id: previous?.output_entity_id ?? null,
+      from_step: previous?.step_index ?? null,
+      agent_type: previous?.agent_type ?? null,
+    },
+    quality_threshold: step.quality_threshold,
+    l_score_threshold: p.l_score_threshold,
+    remaining_budget: remaining(p),
+    source_chain: sourceChain(steps),
+    retry_count: step.retry_count,
+    max_retries: p.max_retries,
+    issued_at: iso(batonRow.created_at)!,
+    breaker: breakers(step.agent_type),
+  };
+}
+
+export const promptFor = (p: PipelineRow, baton: Baton) =>
+  relayPrompt(baton, { pipelineName: p.name, description: p.description, tokenBudget: p.token_budget });
+
+function whyNoBaton(p: PipelineRow): string {
+  if (p.status === "completed") return "the pipeline is completed";
+  if (p.status === "failed") return `the pipeline failed (${p.failure_reason})`;
+  return `step ${p.current_step} failed its quality gate; call retry_relay_step for it`;
+}
+
+export function getRelayBaton(sql: SqlStorage, pipelineId: string, breakers: BreakerLookup): BatonAnswer {
+  const p = pipelineRow(sql, pipelineId);
+  const live = liveBaton(sql, pipelineId);
+  if (!live) return { baton: null, prompt: null, pipeline_status: p.status, reason: whyNoBaton(p) };
+  const baton = buildBaton(sql, p, live, breakers);
+  return { baton, prompt: promptFor(p, baton), pipeline_status: p.status };
+}
