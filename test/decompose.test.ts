@@ -12,7 +12,7 @@ import type { RuntimeApi } from "../src/runtime/api";
 import type { Outcome } from "../src/runtime/kernel/errors";
 import { answers, FakeAnthropic, samplePlans, type PlannedTaskJson } from "./helpers/fake-anthropic";
 import { connectAs } from "./helpers/mcp";
-import { freshRuntime, value, withSql } from "./helpers/runtime";
+import { freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
 
 const KEY = "sk-ant-test-0123456789-secret";
 
@@ -32,15 +32,6 @@ async function decompose(
   vars?: Partial<Cloudflare.Env>,
 ): Promise<Outcome<Decomposition>> {
   return decomposeGoal(plannerFor(runtime, vars, { fetch: fake?.fetch }), { strategy: "sequential", ...request });
-}
-
-/** Every row decomposition could touch, to prove a refused call changed nothing. */
-async function snapshot(runtime: RuntimeApi) {
-  return withSql(runtime, (sql) => ({
-    goals: sql.exec("SELECT * FROM goals ORDER BY id").toArray(),
-    tasks: sql.exec("SELECT * FROM tasks ORDER BY id").toArray(),
-    deps: sql.exec("SELECT * FROM task_deps ORDER BY task_id, depends_on").toArray(),
-  }));
 }
 
 /** The written tasks' dependencies, as indexes into the plan (to compare with what Claude said). */

@@ -15,7 +15,7 @@ import type { Outcome } from "../src/runtime/kernel/errors";
 import { leaseMinSeconds } from "../src/runtime/tasks/leases";
 import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
-import { alarmAt, fireAlarm, freshRuntime, value, withSql } from "./helpers/runtime";
+import { alarmAt, fireAlarm, freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
 
 /** A fresh user's Runtime, as the tools see it (`rt`) and as a stub for the test helpers. */
 function open(name: string) {
@@ -303,17 +303,12 @@ describe("the alarm", () => {
     await claim(rt, "agent-b");
     await backdate(stub, [expiring.id]);
 
-    const snapshot = () =>
-      runInDurableObject(stub, (_: Runtime, state) => ({
-        tasks: state.storage.sql.exec(`SELECT * FROM tasks ORDER BY id`).toArray(),
-        events: state.storage.sql.exec(`SELECT * FROM task_events ORDER BY id`).toArray(),
-      }));
     // Delivered twice, as an at-least-once alarm may be.
     await runInDurableObject(stub, (instance: Runtime) => instance.alarm());
-    const once = await snapshot();
+    const once = await snapshot(rt);
     expect(once.tasks.find((t) => t.id === expiring.id)).toMatchObject({ status: "pending" });
     await runInDurableObject(stub, (instance: Runtime) => instance.alarm());
-    expect(await snapshot()).toEqual(once);
+    expect(await snapshot(rt)).toEqual(once);
     expect(await alarmAt(rt)).toBe((await rowOf(stub, expiring.id + 1)).lease_expires_at);
   });
 });

@@ -7,24 +7,37 @@ import { connectAs, type McpSession } from "./helpers/mcp";
 
 const user = () => `surface-${crypto.randomUUID()}`;
 
+/** Every tool of the contract (docs/tools.md); a tool added or dropped must show up here. */
+const ALL_TOOLS = [
+  "create_goal", "decompose_goal", "list_goals", "get_goal", "cancel_goal",
+  "create_task", "get_next_task", "heartbeat_task", "update_task_status", "list_tasks", "get_task",
+  "create_relay_pipeline", "get_relay_baton", "advance_relay", "retry_relay_step", "get_relay_status", "list_relay_pipelines",
+  "circuit_breaker_status", "circuit_breaker_list", "circuit_breaker_trip", "circuit_breaker_reset",
+  "circuit_breaker_configure", "circuit_breaker_record_failure", "circuit_breaker_record_success",
+];
+
 describe("tool listing", () => {
   it("declares every tool with input and output schemas and truthful annotations", async () => {
     const mcp = await connectAs(user());
     const { tools } = await mcp.client.listTools();
-    const byName = new Map(tools.map((t) => [t.name, t]));
-    for (const name of ["create_goal", "decompose_goal", "create_task", "get_next_task", "update_task_status", "list_goals", "list_tasks", "get_goal", "get_task"]) {
-      const tool = byName.get(name)!;
-      expect(tool, name).toBeDefined();
-      expect(tool.description, name).toBeTruthy();
-      expect(tool.inputSchema.type, name).toBe("object");
-      expect(tool.outputSchema?.type, name).toBe("object");
-      expect(typeof tool.annotations?.readOnlyHint, name).toBe("boolean");
-      expect(typeof tool.annotations?.destructiveHint, name).toBe("boolean");
-      expect(typeof tool.annotations?.idempotentHint, name).toBe("boolean");
+    expect(tools.map((t) => t.name).sort()).toEqual([...ALL_TOOLS].sort());
+    for (const tool of tools) {
+      expect(tool.description, tool.name).toBeTruthy();
+      expect(tool.inputSchema.type, tool.name).toBe("object");
+      expect(tool.outputSchema?.type, tool.name).toBe("object");
+      for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
+        expect(typeof tool.annotations?.[hint], `${tool.name}.${hint}`).toBe("boolean");
+      }
+      // A read never claims to destroy; a tool whose name says it reads is read-only.
+      if (tool.annotations?.readOnlyHint) expect(tool.annotations.destructiveHint, tool.name).toBe(false);
+      if (/^(get_relay_status|get_goal|get_task|list_|circuit_breaker_(status|list))/.test(tool.name)) {
+        expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
+      }
     }
-    expect(byName.get("get_task")!.annotations).toMatchObject({ readOnlyHint: true, idempotentHint: true });
+    const byName = new Map(tools.map((t) => [t.name, t]));
     // Claiming changes state: get_next_task must not claim to be read-only.
     expect(byName.get("get_next_task")!.annotations).toMatchObject({ readOnlyHint: false });
+    expect(byName.get("cancel_goal")!.annotations).toMatchObject({ destructiveHint: true });
     expect(byName.get("create_task")!.inputSchema.required).toEqual(["title"]);
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/runtime/api";
 import { fenceBegin, fenceEnd } from "../src/runtime/relay/prompt";
 import { connectAs, type McpSession } from "./helpers/mcp";
-import { withSql } from "./helpers/runtime";
+import { snapshot, withSql } from "./helpers/runtime";
 
 const FIVE = ["researcher", "analyzer", "synthesizer", "validator", "formatter"];
 
@@ -25,15 +25,6 @@ async function user(): Promise<User> {
 
 async function pipeline(mcp: McpSession, agent_types: string[], extra: Record<string, unknown> = {}) {
   return mcp.call("create_relay_pipeline", { name: "Market study", goal: "Size the market for X", agent_types, ...extra });
-}
-
-/** Every relay table's full content, to prove a refused call changed nothing. */
-function snapshot(runtime: RuntimeApi) {
-  return withSql(runtime, (sql) => ({
-    pipelines: sql.exec("SELECT * FROM pipelines ORDER BY seq").toArray(),
-    steps: sql.exec("SELECT * FROM relay_steps ORDER BY pipeline_id, step_index").toArray(),
-    batons: sql.exec("SELECT * FROM batons ORDER BY created_at, id").toArray(),
-  }));
 }
 
 const pass = (baton_id: string, extra: Record<string, unknown> = {}) => ({

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/runtime/api";
 import type { Task } from "../src/runtime/tasks/model";
 import type { NewTask } from "../src/runtime/tasks/queue";
-import { freshRuntime, value, withSql } from "./helpers/runtime";
+import { freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
 
 type Stub = RuntimeApi;
 
@@ -15,15 +15,6 @@ async function task(runtime: Stub, input: NewTask): Promise<Task> {
 
 async function next(runtime: Stub, request: { goal_id?: number; agent_id?: string } = {}) {
   return value(await runtime.nextTask(request));
-}
-
-/** Every table's full content, to prove a failed call changed nothing. */
-async function snapshot(runtime: Stub) {
-  return withSql(runtime, (sql) => ({
-    goals: sql.exec("SELECT * FROM goals ORDER BY id").toArray(),
-    tasks: sql.exec("SELECT * FROM tasks ORDER BY id").toArray(),
-    deps: sql.exec("SELECT * FROM task_deps ORDER BY task_id, depends_on").toArray(),
-  }));
 }
 
 describe("hand-out order", () => {
@@ -71,7 +62,7 @@ describe("hand-out order", () => {
     await task(runtime, { title: "in A", goal_id: a.id, priority: 10 });
     const inB = await task(runtime, { title: "in B", goal_id: b.id, priority: 1 });
     expect((await next(runtime, { goal_id: b.id })).task!.id).toBe(inB.id);
-    expect((await runtime.nextTask({ goal_id: 999 })).ok).toBe(false);
+    expect(await runtime.nextTask({ goal_id: 999 })).toMatchObject({ ok: false, error: { code: "not_found" } });
   });
 });
 

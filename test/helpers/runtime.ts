@@ -29,3 +29,22 @@ export const alarmAt = (runtime: RuntimeApi): Promise<number | null> =>
 
 /** Runs the object's alarm now, if one is set; true when it ran. */
 export const fireAlarm = (runtime: RuntimeApi): Promise<boolean> => runDurableObjectAlarm(stubOf(runtime));
+
+/**
+ * Every row of every table of the object's SQLite (the platform's own `_cf_` tables and SQLite's
+ * aside), each table's rows in a stable order: equal snapshots before and after a refused call
+ * prove it changed nothing.
+ */
+export function snapshot(runtime: RuntimeApi): Promise<Record<string, Record<string, SqlStorageValue>[]>> {
+  return withSql(runtime, (sql) => {
+    const tables = sql
+      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name`)
+      .toArray();
+    const rows: Record<string, Record<string, SqlStorageValue>[]> = {};
+    for (const { name } of tables) {
+      const table = sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM "${name}"`).toArray();
+      rows[name] = table.map((row) => [JSON.stringify(row), row] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+    }
+    return rows;
+  });
+}
