@@ -6,7 +6,7 @@
  * Cooldowns are 2 s (the allowed minimum is 1 s), so this file waits a few seconds in total.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, callTool, connectV1, connectV2, showLogsOnFailure, startDevServer, type DevServer, type ToolCaller, type V2Client } from "./harness";
+import { authorize, callTool, connectV1, connectV2, useDevServer, type ToolCaller, type V2Client } from "./harness";
 
 interface Breaker {
   agent_id: string;
@@ -26,19 +26,14 @@ interface Breaker {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let server: DevServer;
+const server = useDevServer();
 let accessToken: string;
 let client: V2Client;
 
 beforeAll(async () => {
-  server = await startDevServer();
   accessToken = (await authorize(server)).accessToken;
   client = await connectV2(server, accessToken);
 });
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 const statusVia = (caller: ToolCaller, agentId: string) => callTool<Breaker>(caller, "circuit_breaker_status", { agent_id: agentId });
 const status = (agentId: string) => statusVia(client, agentId);

@@ -27,8 +27,7 @@ import {
   callToolRaw,
   connectV1,
   connectV2,
-  showLogsOnFailure,
-  startDevServer,
+  useDevServer,
   type DevServer,
   type ToolCaller,
 } from "./harness";
@@ -74,15 +73,8 @@ const MAX_ATTEMPTS = 100;
 /** get_task keeps the newest 50 events of a task: fewer means the history is complete. */
 const EVENTS_KEPT = 50;
 
-let server: DevServer;
+const server = useDevServer({ vars: { LEASE_MIN_SECONDS: "1" } });
 
-beforeAll(async () => {
-  server = await startDevServer({ vars: { LEASE_MIN_SECONDS: "1" } });
-});
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 // ───────────────────────────── what the agents saw ─────────────────────────────
 

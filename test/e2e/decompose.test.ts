@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MODEL } from "../../src/planning/anthropic";
 import { answers, FakeAnthropic, samplePlans } from "../helpers/fake-anthropic";
-import { authorize, callTool, callToolError, connectV1, connectV2, showLogsOnFailure, startDevServer, type DevServer } from "./harness";
+import { authorize, callTool, callToolError, connectV1, connectV2, useDevServer } from "./harness";
 
 const DUMMY_KEY = "sk-ant-e2e-dummy-key-0000";
 
@@ -29,7 +29,6 @@ interface Decomposition {
 /** The fake answering the Worker right now; each test scripts its own. */
 let fake = new FakeAnthropic();
 let api: Server;
-let server: DevServer;
 
 /** Bridges node:http to the fetch-shaped fake. */
 async function serveFake(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -48,14 +47,15 @@ beforeAll(async () => {
     serveFake(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
-  const { port } = api.address() as AddressInfo;
-  server = await startDevServer({ vars: { ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`, ANTHROPIC_API_KEY: DUMMY_KEY } });
 });
 afterAll(async () => {
-  await server?.stop();
   await new Promise((resolve) => api?.close(resolve));
 });
-showLogsOnFailure(() => server);
+// Registered after the fake API's beforeAll, so its port is known when the server starts.
+const server = useDevServer(() => {
+  const { port } = api.address() as AddressInfo;
+  return { vars: { ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`, ANTHROPIC_API_KEY: DUMMY_KEY } };
+});
 
 describe("decompose_goal with Claude behind ANTHROPIC_BASE_URL", () => {
   it("writes Claude's plan (source ai) and get_next_task follows its dependencies", async () => {

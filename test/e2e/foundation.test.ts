@@ -16,11 +16,9 @@ import {
   openConsent,
   refresh,
   registerClient,
-  showLogsOnFailure,
-  startDevServer,
+  useDevServer,
   submitConsent,
   tokenRequest,
-  type DevServer,
   type Tokens,
   type V1Client,
   type V2Client,
@@ -57,15 +55,8 @@ const GOAL_TASK_TOOLS = [
 ];
 const READ_ONLY_TOOLS = ["list_goals", "list_tasks", "get_goal", "get_task"];
 
-let server: DevServer;
+const server = useDevServer();
 
-beforeAll(async () => {
-  server = await startDevServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 describe("discovery", () => {
   it("publishes protected resource metadata for the exact MCP URL (RFC 9728)", async () => {

@@ -27,7 +27,7 @@ import { isDeepStrictEqual } from "node:util";
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { beforeEach } from "vitest";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -224,6 +224,30 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
  * Registers a hook in the calling test file: when a test fails, the end of the server's log is
  * printed under it. Pass a getter because the server usually starts in beforeAll.
  */
+/**
+ * The one dev server of a test file: started before its tests (options may be computed then, e.g.
+ * from a fake API's port set up by an earlier beforeAll), stopped after them, its log printed
+ * under any failing test. Read it like a server: `server.mcpUrl`, `server.restart()`; it throws
+ * if touched before it started.
+ */
+export function useDevServer(options: DevServerOptions | (() => DevServerOptions) = {}): DevServer {
+  let current: DevServer | undefined;
+  beforeAll(async () => {
+    current = await startDevServer(typeof options === "function" ? options() : options);
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  showLogsOnFailure(() => current);
+  return new Proxy({} as DevServer, {
+    get(_target, key) {
+      if (!current) throw new Error(`the dev server is not started yet (reading ${String(key)})`);
+      const value = Reflect.get(current, key, current);
+      return typeof value === "function" ? value.bind(current) : value;
+    },
+  });
+}
+
 export function showLogsOnFailure(server: () => DevServer | undefined): void {
   beforeEach(({ onTestFailed, task }) => {
     onTestFailed(async () => {

@@ -7,7 +7,7 @@
  * aid) so a lease of a few seconds can run out while the test waits.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, callTool, callToolError, connectV1, connectV2, showLogsOnFailure, startDevServer, type DevServer } from "./harness";
+import { authorize, callTool, callToolError, connectV1, connectV2, useDevServer } from "./harness";
 
 interface TaskEvent {
   kind: string;
@@ -32,15 +32,8 @@ interface Claim {
   lease_expires_at?: string;
 }
 
-let server: DevServer;
+const server = useDevServer({ vars: { LEASE_MIN_SECONDS: "1" } });
 
-beforeAll(async () => {
-  server = await startDevServer({ vars: { LEASE_MIN_SECONDS: "1" } });
-});
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 describe("a crashed agent's task", () => {
   it("is released by the alarm, claimed by another agent, and the first agent's late completion is refused", async () => {

@@ -10,9 +10,7 @@ import {
   callToolError,
   connectV1,
   connectV2,
-  showLogsOnFailure,
-  startDevServer,
-  type DevServer,
+  useDevServer,
   type ToolCaller,
 } from "./harness";
 
@@ -45,17 +43,12 @@ interface Status {
   steps: { status: string; retry_count: number; tokens_used: number }[];
 }
 
-let server: DevServer;
+const server = useDevServer();
 let accessToken: string;
 
 beforeAll(async () => {
-  server = await startDevServer();
   accessToken = (await authorize(server)).accessToken;
 });
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 /** One agent's turn: pick up the live baton, check it is the expected step, report. */
 async function runStep(client: ToolCaller, pipelineId: string, step: number, report: { quality_score: number; tokens_used: number }): Promise<Advance> {
