@@ -2,10 +2,10 @@
  * Worker entry: the OAuth provider in front, the stateless MCP endpoint behind it, and the
  * Durable Object classes the bindings name.
  */
-import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
+import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { createMcpHandler } from "agents/mcp/server";
-import { env } from "cloudflare:workers";
 import { handleAuthorize } from "./auth/authorize";
+import { mcpEndpoint, refusal } from "./auth/resource";
 import type { Env, EnvWithOAuth } from "./env";
 import { createServer } from "./mcp/server";
 
@@ -14,6 +14,7 @@ export { Runtime } from "./runtime/runtime";
 
 const mcpHandler = createMcpHandler(createServer, { route: "/mcp" });
 
+/** Everything but the resource, which depends on where the Worker is served (oauthOptionsFor). */
 export const oauthOptions = {
   // Only requests under /mcp need a token; everything else is discovery and sign-in.
   apiRoute: "/mcp",
@@ -31,8 +32,39 @@ export const oauthOptions = {
   tokenEndpoint: "/oauth/token",
   // Dynamic client registration: how Claude Code, Cursor and the Inspector introduce themselves.
   clientRegistrationEndpoint: "/oauth/register",
-  // Tokens are bound to this exact URL (RFC 8707); it must be what clients type, localhost ≠ 127.0.0.1.
-  resourceMetadata: { resource: (env as unknown as Env).MCP_RESOURCE },
-};
+} satisfies Omit<OAuthProviderOptions<Env>, "resourceMetadata">;
 
-export default new OAuthProvider<Env>(oauthOptions);
+// ─── the endpoint's URL: MCP_RESOURCE, or the origin the Worker is served from (docs/deploy.md) ───
+
+/** The provider's options for one MCP endpoint URL (`resource`, from src/auth/resource.ts). */
+export function oauthOptionsFor(resource: string): OAuthProviderOptions<Env> {
+  return {
+    ...oauthOptions,
+    // Tokens are bound to this exact URL (RFC 8707); it covers /mcp and every path below it.
+    resourceMetadata: { resource },
+  };
+}
+
+/** One provider per endpoint URL, built on first use: a Worker is reached on very few origins. */
+const providers = new Map<string, OAuthProvider<Env>>();
+const MAX_PROVIDERS = 16;
+
+function providerFor(resource: string): OAuthProvider<Env> {
+  let provider = providers.get(resource);
+  if (!provider) {
+    if (providers.size >= MAX_PROVIDERS) providers.delete(providers.keys().next().value!);
+    provider = new OAuthProvider<Env>(oauthOptionsFor(resource));
+    providers.set(resource, provider);
+  }
+  return provider;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const endpoint = mcpEndpoint(request.url, env.MCP_RESOURCE);
+    if (endpoint.kind !== "served") return refusal(endpoint);
+    // A copy of env per request: the provider stores its helpers (for one resource) on the env it
+    // is given, and the shared env object must not keep another origin's helpers.
+    return providerFor(endpoint.resource).fetch(request, { ...env }, ctx);
+  },
+} satisfies ExportedHandler<Env>;
