@@ -42,6 +42,10 @@ export function oauthOptionsFor(resource: string): OAuthProviderOptions<Env> {
     ...oauthOptions,
     // Tokens are bound to this exact URL (RFC 8707); it covers /mcp and every path below it.
     resourceMetadata: { resource },
+    // Client ID Metadata Documents (preferred by the 2026-07-28 MCP revision) on deployed, https
+    // instances only: a local server keeps dynamic registration alone, which works offline and
+    // fetches nothing on a client's behalf. Needs global_fetch_strictly_public (wrangler.toml).
+    clientIdMetadataDocumentEnabled: resource.startsWith("https:"),
   };
 }
 

@@ -112,6 +112,18 @@ describe("a deployed Worker without MCP_RESOURCE", () => {
     }
   });
 
+  it("advertises Client ID Metadata Documents over https, and only dynamic registration on a local http server", async () => {
+    const deployed = (await (await deployedFetch(`${DEPLOYED}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(deployed).toMatchObject({
+      issuer: DEPLOYED,
+      client_id_metadata_document_supported: true,
+      registration_endpoint: `${DEPLOYED}/oauth/register`,
+    });
+    const local = (await (await workerFetch(`${ORIGIN}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(local.client_id_metadata_document_supported).not.toBe(true);
+    expect(local.registration_endpoint).toBe(`${ORIGIN}/oauth/register`);
+  });
+
   it("opens the consent page on each origin for that origin's resource, with one env shared by every request", async () => {
     // On Cloudflare every request of an isolate gets the same env object; the provider's helpers
     // for one origin must not stay on it for the next origin.
