@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   chooseMcpUrl,
   choosePassword,
@@ -21,6 +21,7 @@ import {
   parseDeployOutput,
   readHidden,
 } from "../../scripts/deploy.mjs";
+import { authorize, callTool, connectV2, type DevServer, showLogsOnFailure, startDevServer } from "./harness";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SCRIPT = join(ROOT, "scripts", "deploy.mjs");
@@ -82,6 +83,45 @@ describe("wrangler deploy --dry-run", () => {
     const gzip = modules.reduce((sum, file) => sum + gzipSync(readFileSync(join(outdir, file))).length, 0);
     console.log(`bundle: ${(raw / 1024).toFixed(0)} KiB, gzip ${(gzip / 1024).toFixed(0)} KiB (free plan limit 3072 KiB)`);
     expect(gzip).toBeLessThan(FREE_PLAN_LIMIT);
+  });
+});
+
+// ───────────────────────────── the Worker without MCP_RESOURCE ─────────────────────────────
+
+describe("wrangler dev without MCP_RESOURCE, as a deployed Worker runs", () => {
+  let server: DevServer | undefined;
+  beforeAll(async () => {
+    server = await startDevServer({ deriveResource: true });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  showLogsOnFailure(() => server);
+
+  it("signs a client in and serves its tools at the URL the client uses", async () => {
+    const { accessToken } = await authorize(server!);
+    const client = await connectV2(server!, accessToken);
+    const goal = await callTool<{ id: number }>(client, "create_goal", { name: "Deploy", description: "served on a derived resource" });
+    expect(goal.id).toBeGreaterThan(0);
+    await client.close();
+  });
+
+  it("names each origin's own endpoint: the Worker sees the host the client used", async () => {
+    for (const origin of [server!.origin, `http://127.0.0.1:${server!.port}`]) {
+      const response = await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`);
+      expect(await response.json()).toMatchObject({ resource: `${origin}/mcp`, authorization_servers: [origin] });
+    }
+  });
+
+  it("refuses a token issued for one origin on another (RFC 8707 audience)", async () => {
+    const { accessToken } = await authorize(server!);
+    const response = await fetch(`http://127.0.0.1:${server!.port}/mcp`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    await response.arrayBuffer();
+    expect(response.status).toBe(401);
   });
 });
 
