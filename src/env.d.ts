@@ -12,7 +12,8 @@ declare global {
       RUNTIME: DurableObjectNamespace<Runtime>;
       LOGIN_THROTTLE: DurableObjectNamespace<LoginThrottle>;
       OAUTH_KV: KVNamespace;
-      MCP_RESOURCE: string;
+      /** The MCP endpoint's URL; unset, it is derived from the request's origin (src/auth/resource.ts). */
+      MCP_RESOURCE?: string;
       OWNER_PASSWORD?: string;
       ANTHROPIC_API_KEY?: string;
       ANTHROPIC_BASE_URL?: string;

@@ -2,10 +2,10 @@
  * Worker entry: the OAuth provider in front, the stateless MCP endpoint behind it, and the
  * Durable Object classes the bindings name.
  */
-import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
+import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { createMcpHandler } from "agents/mcp/server";
-import { env } from "cloudflare:workers";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
+import { mcpEndpoint, refusal } from "./auth/resource";
 import { createServer } from "./mcp/server";
 
 export { LoginThrottle } from "./auth/throttle";
@@ -13,6 +13,7 @@ export { Runtime } from "./runtime/runtime";
 
 const mcpHandler = createMcpHandler(createServer, { route: "/mcp" });
 
+/** Everything but the resource, which depends on where the Worker is served (oauthOptionsFor). */
 export const oauthOptions = {
   // Only requests under /mcp need a token; everything else is discovery and sign-in.
   apiRoute: "/mcp",
@@ -30,8 +31,43 @@ export const oauthOptions = {
   tokenEndpoint: "/oauth/token",
   // Dynamic client registration: how Claude Code, Cursor and the Inspector introduce themselves.
   clientRegistrationEndpoint: "/oauth/register",
-  // Tokens are bound to this exact URL (RFC 8707); it must be what clients type, localhost ≠ 127.0.0.1.
-  resourceMetadata: { resource: env.MCP_RESOURCE },
-};
+} satisfies Omit<OAuthProviderOptions, "resourceMetadata">;
 
-export default new OAuthProvider(oauthOptions);
+// ─── the endpoint's URL: MCP_RESOURCE, or the origin the Worker is served from (docs/deploy.md) ───
+
+/** The provider's options for one MCP endpoint URL (`resource`, from src/auth/resource.ts). */
+export function oauthOptionsFor(resource: string): OAuthProviderOptions {
+  return {
+    ...oauthOptions,
+    // Tokens are bound to this exact URL (RFC 8707); it covers /mcp and every path below it.
+    resourceMetadata: { resource },
+    // Client ID Metadata Documents (preferred by the 2026-07-28 MCP revision) on deployed, https
+    // instances only: a local server keeps dynamic registration alone, which works offline and
+    // fetches nothing on a client's behalf. Needs global_fetch_strictly_public (wrangler.toml).
+    clientIdMetadataDocumentEnabled: resource.startsWith("https:"),
+  };
+}
+
+/** One provider per endpoint URL, built on first use: a Worker is reached on very few origins. */
+const providers = new Map<string, OAuthProvider>();
+const MAX_PROVIDERS = 16;
+
+function providerFor(resource: string): OAuthProvider {
+  let provider = providers.get(resource);
+  if (!provider) {
+    if (providers.size >= MAX_PROVIDERS) providers.delete(providers.keys().next().value!);
+    provider = new OAuthProvider(oauthOptionsFor(resource));
+    providers.set(resource, provider);
+  }
+  return provider;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const endpoint = mcpEndpoint(request.url, env.MCP_RESOURCE);
+    if (endpoint.kind !== "served") return refusal(endpoint);
+    // A copy of env per request: the provider stores its helpers (for one resource) on the env it
+    // is given, and the shared env object must not keep another origin's helpers.
+    return providerFor(endpoint.resource).fetch(request, { ...env }, ctx);
+  },
+} satisfies ExportedHandler<Cloudflare.Env>;

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handleAuthorize } from "../src/auth/authorize";
 import { FREE_FAILURES, throttleKey } from "../src/auth/throttle";
-import { oauthOptions } from "../src/index";
+import { oauthOptionsFor } from "../src/index";
 import { authorizeUrl, exchangeCode, MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, registerClient, workerFetch } from "./helpers/oauth";
 
 const PASSWORD = env.OWNER_PASSWORD!;
@@ -207,7 +207,7 @@ describe("consent page", () => {
   it("refuses every login with a message saying how to set OWNER_PASSWORD when none is set", async () => {
     const clientId = await registerClient();
     const { challenge } = await pkcePair();
-    const noPassword = { ...env, OWNER_PASSWORD: undefined, OAUTH_PROVIDER: getOAuthApi(oauthOptions, env) };
+    const noPassword = { ...env, OWNER_PASSWORD: undefined, OAUTH_PROVIDER: getOAuthApi(oauthOptionsFor(MCP_URL), env) };
     const page = await handleAuthorize(new Request(authorizeUrl(clientId, challenge)), noPassword);
     expect(page.status).toBe(503);
     const html = await page.text();

@@ -69,6 +69,11 @@ export interface DevServer {
 export interface DevServerOptions {
   /** Extra Worker vars (`--var K:V`), e.g. `{ ANTHROPIC_BASE_URL: "http://127.0.0.1:…" }`. */
   vars?: Record<string, string>;
+  /**
+   * Leave MCP_RESOURCE unset, as a deployed Worker usually has it: the Worker derives its endpoint
+   * from the origin each request arrives on (docs/deploy.md). Default: set, as `npm start` does.
+   */
+  deriveResource?: boolean;
 }
 
 /**
@@ -121,7 +126,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       "--persist-to", persistDir,
       "--env-file", envFile,
       "--show-interactive-dev-session=false",
-      "--var", `MCP_RESOURCE:${origin}/mcp`,
+      ...(options.deriveResource ? [] : ["--var", `MCP_RESOURCE:${origin}/mcp`]),
       "--var", `OWNER_PASSWORD:${ownerPassword}`,
       ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ];

@@ -5,7 +5,7 @@
  */
 import { getOAuthApi } from "@cloudflare/workers-oauth-provider";
 import { env, exports } from "cloudflare:workers";
-import { oauthOptions } from "../../src/index";
+import { oauthOptionsFor } from "../../src/index";
 
 export const ORIGIN = "http://localhost:8787";
 export const MCP_URL = `${ORIGIN}/mcp`;
@@ -44,7 +44,7 @@ export function authorizeUrl(clientId: string, challenge: string, state = "xyz")
 }
 
 export async function registerClient(name = "Test Client"): Promise<string> {
-  const oauth = getOAuthApi(oauthOptions, env);
+  const oauth = getOAuthApi(oauthOptionsFor(MCP_URL), env);
   const client = await oauth.createClient({ clientName: name, redirectUris: [REDIRECT_URI], tokenEndpointAuthMethod: "none" });
   return client.clientId;
 }
@@ -67,7 +67,7 @@ export async function exchangeCode(clientId: string, code: string, verifier: str
 
 /** An access token for `userId`, as if that user had signed in. */
 export async function tokenFor(userId: string): Promise<string> {
-  const oauth = getOAuthApi(oauthOptions, env);
+  const oauth = getOAuthApi(oauthOptionsFor(MCP_URL), env);
   const clientId = await registerClient();
   const { verifier, challenge } = await pkcePair();
   const authRequest = await oauth.parseAuthRequest(new Request(authorizeUrl(clientId, challenge)));
