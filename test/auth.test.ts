@@ -228,6 +228,20 @@ describe("consent page", () => {
   });
 });
 
+describe("a short OWNER_PASSWORD", () => {
+  it("refuses every login with 503 and says how to set a longer one", async () => {
+    const clientId = await registerClient();
+    const { challenge } = await pkcePair();
+    const short = { ...(env as unknown as Env), OWNER_PASSWORD: "short-password", OAUTH_PROVIDER: getOAuthApi(oauthOptions, env) };
+    const page = await handleAuthorize(new Request(authorizeUrl(clientId, challenge)), short);
+    expect(page.status).toBe(503);
+    const html = await page.text();
+    expect(html).toContain("shorter than 16 characters");
+    expect(html).toContain("wrangler secret put OWNER_PASSWORD");
+    expect(html).not.toContain('type="password"');
+  });
+});
+
 describe("consent form size", () => {
   it("refuses an oversized form with 413 before looking at it", async () => {
     const consent = await openConsent(ip());

@@ -18,6 +18,15 @@ function layout(title: string, body: string): string {
 <body>${body}</body></html>`;
 }
 
+/** Every auth page: never cached, never framed (the consent page holds a password field). */
+export function pageResponse(body: string, status: number, headers = new Headers()): Response {
+  headers.set("Content-Type", "text/html; charset=utf-8");
+  headers.set("Cache-Control", "no-store");
+  headers.set("X-Frame-Options", "DENY");
+  headers.set("Content-Security-Policy", "frame-ancestors 'none'");
+  return new Response(body, { status, headers });
+}
+
 export interface ConsentView {
   details: ConsentDescription;
   handle: string;
