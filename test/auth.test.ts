@@ -6,6 +6,7 @@ import { getOAuthApi } from "@cloudflare/workers-oauth-provider";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handleAuthorize } from "../src/auth/authorize";
+import { SHOWN_NAME_CHARS } from "../src/auth/consent-page";
 import { FREE_FAILURES, throttleKey } from "../src/auth/throttle";
 import type { Env } from "../src/env";
 import { oauthOptions } from "../src/index";
@@ -93,6 +94,23 @@ describe("consent page", () => {
     expect(consent.html).toMatch(/value="approve">Allow</);
     expect(consent.html).toMatch(/value="deny"[^>]*>Deny</);
     expect(consent.page.headers.get("X-Frame-Options") ?? consent.page.headers.get("Content-Security-Policy")).toBeTruthy();
+  });
+
+  it("shows where the token goes before the client's name, and cuts a long name with an ellipsis", async () => {
+    const consent = await openConsent(ip(), `${"A".repeat(60)}${"B".repeat(40)}`);
+    const body = consent.html.slice(consent.html.indexOf("<body>"));
+    expect(body.indexOf("127.0.0.1")).toBeGreaterThan(-1);
+    expect(body.indexOf("127.0.0.1")).toBeLessThan(body.indexOf("AAAA"));
+    expect(consent.html).toContain(`${"A".repeat(SHOWN_NAME_CHARS - 1)}…`);
+    expect(consent.html).not.toContain("B");
+    expect(consent.html).not.toContain("A".repeat(SHOWN_NAME_CHARS));
+  });
+
+  it("removes invisible and direction-changing characters from the client's name", async () => {
+    // U+202E (right-to-left override) would make "exe.gnp" display as "png.exe".
+    const consent = await openConsent(ip(), "Safe\u200b app\u202Eexe.gnp");
+    expect(consent.html).toContain("Safe app");
+    expect(consent.html).not.toMatch(/[\u200b\u202e]/);
   });
 
   it("issues a code for the right password, which the token endpoint exchanges with the PKCE verifier", async () => {
