@@ -6,6 +6,8 @@ import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { createMcpHandler } from "agents/mcp/server";
 import { env } from "cloudflare:workers";
 import { handleAuthorize } from "./auth/authorize";
+import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
+import { guardStrangers } from "./auth/strangers";
 import type { Env, EnvWithOAuth } from "./env";
 import { createServer } from "./mcp/server";
 
@@ -31,8 +33,19 @@ export const oauthOptions = {
   tokenEndpoint: "/oauth/token",
   // Dynamic client registration: how Claude Code, Cursor and the Inspector introduce themselves.
   clientRegistrationEndpoint: "/oauth/register",
+  // A registered client unused for 30 days expires; the provider renews it on token requests.
+  clientRegistrationTTL: CLIENT_REGISTRATION_TTL_SECONDS,
+  // One hour; ACCESS_TOKEN_TTL_SECONDS shortens it for tests (docs/security.md).
+  accessTokenTTL: accessTokenTtlSeconds((env as unknown as Env).ACCESS_TOKEN_TTL_SECONDS),
   // Tokens are bound to this exact URL (RFC 8707); it must be what clients type, localhost ≠ 127.0.0.1.
   resourceMetadata: { resource: (env as unknown as Env).MCP_RESOURCE },
 };
 
-export default new OAuthProvider<Env>(oauthOptions);
+const provider = new OAuthProvider<Env>(oauthOptions);
+
+// The limits on what strangers may do (registration, /authorize) apply before the provider
+// parses or stores anything: src/auth/strangers.ts.
+export default {
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
+    guardStrangers(request, env, oauthOptions, (passed) => provider.fetch(passed, env, ctx)),
+} satisfies ExportedHandler<Env>;
