@@ -182,6 +182,23 @@ describe("authorization requests", () => {
     }
   });
 
+  it("requires PKCE S256 from a client with a secret too", async () => {
+    const registered = await register(ip(), client({ token_endpoint_auth_method: "client_secret_basic" }));
+    expect(registered.status).toBe(201);
+    const { client_id } = (await registered.json()) as { client_id: string };
+    const { challenge } = await pkcePair();
+    const url = new URL(authorizeUrl(client_id, challenge));
+    expect((await call(ip(), url.toString())).status).toBe(200);
+    url.searchParams.delete("code_challenge");
+    url.searchParams.delete("code_challenge_method");
+    const response = await call(ip(), url.toString());
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get("Location")!);
+    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+    expect(location.searchParams.get("error")).toBe("invalid_request");
+    expect(location.searchParams.get("code")).toBeNull();
+  });
+
   it("sends errors of a request with a registered redirect_uri back to that URI only", async () => {
     const clientId = await registerClient();
     const { challenge } = await pkcePair();

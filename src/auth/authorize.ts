@@ -4,7 +4,7 @@
  * form to this browser; this file adds the owner password (checked by owner-sign-in.ts, with its
  * throttles) and the pages.
  */
-import { AuthorizationError, CimdFetchError, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
+import { AuthorizationError, authorizationErrorRedirect, CimdFetchError, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
 import type { AuthProps, EnvWithOAuth } from "../env";
 import { consentPage, messagePage, pageResponse as html } from "./consent-page";
 import { checkOwnerPassword, ownerPasswordProblem } from "./owner-sign-in";
@@ -34,6 +34,11 @@ export async function handleAuthorize(request: Request, env: EnvWithOAuth): Prom
 async function showConsent(request: Request, env: EnvWithOAuth): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
   const authRequest = await oauth.parseAuthRequest(request);
+  // The provider lets a client with a secret skip PKCE; OAuth 2.1 and SPEC §3 want S256 from every
+  // client (plain is refused by the provider). The redirect URI was validated by parseAuthRequest.
+  if (!authRequest.codeChallenge) {
+    return Response.redirect(authorizationErrorRedirect(authRequest, "invalid_request", "PKCE with S256 is required."), 302);
+  }
   const problem = ownerPasswordProblem(env);
   if (problem) return html(messagePage("Sign-in is not set up", problem), 503);
   const details = await oauth.describeConsent(authRequest);
