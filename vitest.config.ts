@@ -14,6 +14,10 @@ export default defineConfig({
               bindings: {
                 OWNER_PASSWORD: "correct horse battery staple",
                 MCP_RESOURCE: "http://localhost:8787/mcp",
+                // Tests register clients and open consent pages by the hundred; the tests of these
+                // limits pass the product's defaults explicitly (test/strangers.test.ts).
+                CLIENT_REGISTRATIONS_PER_HOUR: "1000",
+                AUTHORIZE_REQUESTS_PER_HOUR: "1000",
               },
             },
           }),

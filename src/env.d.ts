@@ -20,6 +20,12 @@ declare global {
       ANTHROPIC_MODEL?: string;
       /** Testing aid: lowers the shortest lease from 60 s to 1..60 s (docs/tasks.md). */
       LEASE_MIN_SECONDS?: string;
+      /** Client registrations allowed per address per hour (default 10; docs/security.md). */
+      CLIENT_REGISTRATIONS_PER_HOUR?: string;
+      /** GET /authorize requests allowed per address per hour (default 60; docs/security.md). */
+      AUTHORIZE_REQUESTS_PER_HOUR?: string;
+      /** Testing aid: access tokens live this many seconds, 60..3600 (default 3600; docs/security.md). */
+      ACCESS_TOKEN_TTL_SECONDS?: string;
     }
   }
 }

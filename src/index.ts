@@ -4,8 +4,11 @@
  */
 import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { createMcpHandler } from "agents/mcp/server";
+import { env } from "cloudflare:workers";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
+import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
 import { mcpEndpoint, refusal } from "./auth/resource";
+import { guardStrangers } from "./auth/strangers";
 import { createServer } from "./mcp/server";
 
 export { LoginThrottle } from "./auth/throttle";
@@ -31,6 +34,10 @@ export const oauthOptions = {
   tokenEndpoint: "/oauth/token",
   // Dynamic client registration: how Claude Code, Cursor and the Inspector introduce themselves.
   clientRegistrationEndpoint: "/oauth/register",
+  // A registered client unused for 30 days expires; the provider renews it on token requests.
+  clientRegistrationTTL: CLIENT_REGISTRATION_TTL_SECONDS,
+  // One hour; ACCESS_TOKEN_TTL_SECONDS shortens it for tests (docs/security.md).
+  accessTokenTTL: accessTokenTtlSeconds(env.ACCESS_TOKEN_TTL_SECONDS),
 } satisfies Omit<OAuthProviderOptions, "resourceMetadata">;
 
 // ─── the endpoint's URL: MCP_RESOURCE, or the origin the Worker is served from (docs/deploy.md) ───
@@ -68,6 +75,9 @@ export default {
     if (endpoint.kind !== "served") return refusal(endpoint);
     // A copy of env per request: the provider stores its helpers (for one resource) on the env it
     // is given, and the shared env object must not keep another origin's helpers.
-    return providerFor(endpoint.resource).fetch(request, { ...env }, ctx);
+    const provider = providerFor(endpoint.resource);
+    // The limits on what strangers may do (registration, /authorize) apply before the provider
+    // parses or stores anything: src/auth/strangers.ts.
+    return guardStrangers(request, env, oauthOptions, (passed) => provider.fetch(passed, { ...env }, ctx));
   },
 } satisfies ExportedHandler<Cloudflare.Env>;

@@ -6,6 +6,7 @@ import { getOAuthApi } from "@cloudflare/workers-oauth-provider";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handleAuthorize } from "../src/auth/authorize";
+import { SHOWN_NAME_CHARS } from "../src/auth/consent-page";
 import { FREE_FAILURES, throttleKey } from "../src/auth/throttle";
 import { oauthOptionsFor } from "../src/index";
 import { authorizeUrl, exchangeCode, MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, registerClient, workerFetch } from "./helpers/oauth";
@@ -92,6 +93,23 @@ describe("consent page", () => {
     expect(consent.html).toMatch(/value="approve">Allow</);
     expect(consent.html).toMatch(/value="deny"[^>]*>Deny</);
     expect(consent.page.headers.get("X-Frame-Options") ?? consent.page.headers.get("Content-Security-Policy")).toBeTruthy();
+  });
+
+  it("shows where the token goes before the client's name, and cuts a long name with an ellipsis", async () => {
+    const consent = await openConsent(ip(), `${"A".repeat(60)} and the end of the name`);
+    const body = consent.html.slice(consent.html.indexOf("<body>"));
+    expect(body.indexOf("127.0.0.1")).toBeGreaterThan(-1);
+    expect(body.indexOf("127.0.0.1")).toBeLessThan(body.indexOf("AAAA"));
+    expect(consent.html).toContain(`${"A".repeat(SHOWN_NAME_CHARS - 1)}…`);
+    expect(consent.html).not.toContain("the end of the name");
+    expect(consent.html).not.toContain("A".repeat(SHOWN_NAME_CHARS));
+  });
+
+  it("removes invisible and direction-changing characters from the client's name", async () => {
+    // U+202E (right-to-left override) would make "exe.gnp" display as "png.exe".
+    const consent = await openConsent(ip(), "Safe\u200b app\u202Eexe.gnp");
+    expect(consent.html).toContain("Safe app");
+    expect(consent.html).not.toMatch(/[\u200b\u202e]/);
   });
 
   it("issues a code for the right password, which the token endpoint exchanges with the PKCE verifier", async () => {
@@ -224,6 +242,20 @@ describe("consent page", () => {
       noPassword,
     );
     expect(post.status).toBe(503);
+  });
+});
+
+describe("a short OWNER_PASSWORD", () => {
+  it("refuses every login with 503 and says how to set a longer one", async () => {
+    const clientId = await registerClient();
+    const { challenge } = await pkcePair();
+    const short = { ...env, OWNER_PASSWORD: "short-password", OAUTH_PROVIDER: getOAuthApi(oauthOptionsFor(MCP_URL), env) };
+    const page = await handleAuthorize(new Request(authorizeUrl(clientId, challenge)), short);
+    expect(page.status).toBe(503);
+    const html = await page.text();
+    expect(html).toContain("shorter than 16 characters");
+    expect(html).toContain("wrangler secret put OWNER_PASSWORD");
+    expect(html).not.toContain('type="password"');
   });
 });
 

@@ -70,10 +70,10 @@ describe("a request on another origin than MCP_RESOURCE", () => {
     ["the token endpoint", "/oauth/token", { method: "POST", body: "grant_type=refresh_token" }],
     ["the consent page", "/authorize", {}],
   ] as const) {
-    it(`gets 421 naming the configured URL, for ${what}`, async () => {
+    it(`gets 400 naming the configured URL, for ${what}`, async () => {
       // The test env's MCP_RESOURCE is http://localhost:8787/mcp, as under `npm start`.
       const response = await workerFetch(`http://127.0.0.1:8787${path}`, init);
-      expect(response.status).toBe(421);
+      expect(response.status).toBe(400);
       const body = (await response.json()) as Record<string, string>;
       expect(body).toMatchObject({ error: "misdirected_request", mcp_url: MCP_URL });
       expect(body.error_description).toContain(`Connect your client to ${MCP_URL}`);

@@ -1,29 +1,17 @@
 /**
  * GET/POST /authorize: the owner signs in with OWNER_PASSWORD and allows or denies the client.
  * The OAuth provider's consent helpers keep the authorization request server-side and bind the
- * form to this browser; this file only adds the password, its throttle, and the pages.
+ * form to this browser; this file adds the owner password (checked by owner-sign-in.ts, with its
+ * throttles) and the pages.
  */
-import { AuthorizationError, CimdFetchError, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
+import { AuthorizationError, authorizationErrorRedirect, CimdFetchError, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
+import { consentPage, messagePage, pageResponse as html } from "./consent-page";
 import { OWNER_USER_ID, type AuthProps } from "./grant";
-import { consentPage, messagePage } from "./consent-page";
-import { passwordMatches } from "./password";
-import { throttleKey } from "./throttle";
+import { checkOwnerPassword, ownerPasswordProblem } from "./owner-sign-in";
+import { readForm } from "./read-body";
 
 /** What the OAuth provider hands its default handler: the bindings plus its helpers. */
 export type EnvWithOAuth = Cloudflare.Env & { OAUTH_PROVIDER: OAuthHelpers };
-
-const NO_PASSWORD =
-  "No OWNER_PASSWORD is set, so every sign-in is refused. Locally, put OWNER_PASSWORD=… in .dev.vars " +
-  "(npm start creates one); deployed, run `wrangler secret put OWNER_PASSWORD`.";
-
-/** Every auth page: never cached, never framed (the page holds a password field). */
-const html = (body: string, status: number, headers = new Headers()) => {
-  headers.set("Content-Type", "text/html; charset=utf-8");
-  headers.set("Cache-Control", "no-store");
-  headers.set("X-Frame-Options", "DENY");
-  headers.set("Content-Security-Policy", "frame-ancestors 'none'");
-  return new Response(body, { status, headers });
-};
 
 /** The consent helpers' browser-binding cookie (the provider's default cookie prefix). */
 const CONSENT_COOKIE = "__Host-oauth-consent-";
@@ -46,7 +34,13 @@ export async function handleAuthorize(request: Request, env: EnvWithOAuth): Prom
 async function showConsent(request: Request, env: EnvWithOAuth): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
   const authRequest = await oauth.parseAuthRequest(request);
-  if (!env.OWNER_PASSWORD) return html(messagePage("Sign-in is not set up", NO_PASSWORD), 503);
+  // The provider lets a client with a secret skip PKCE; OAuth 2.1 and SPEC §3 want S256 from every
+  // client (plain is refused by the provider). The redirect URI was validated by parseAuthRequest.
+  if (!authRequest.codeChallenge) {
+    return Response.redirect(authorizationErrorRedirect(authRequest, "invalid_request", "PKCE with S256 is required."), 302);
+  }
+  const problem = ownerPasswordProblem(env);
+  if (problem) return html(messagePage("Sign-in is not set up", problem), 503);
   const details = await oauth.describeConsent(authRequest);
   const consent = await oauth.beginConsent(authRequest);
   return html(consentPage({ details, handle: consent.handle }), 200, consent.headers);
@@ -54,23 +48,6 @@ async function showConsent(request: Request, env: EnvWithOAuth): Promise<Respons
 
 /** The form has a handle, a decision and a password: anything bigger is not from our page. */
 const MAX_FORM_BYTES = 16 * 1024;
-
-/** Reads a urlencoded form of at most `max` bytes, counting as it reads; null when larger. */
-async function readForm(request: Request, max: number): Promise<URLSearchParams | null> {
-  if (Number(request.headers.get("Content-Length") ?? 0) > max) return null;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    for await (const chunk of request.body) {
-      size += chunk.byteLength;
-      if (size > max) return null;
-      chunks.push(chunk);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.byteLength), 0);
-  return new URLSearchParams(new TextDecoder().decode(bytes));
-}
 
 /**
  * Could this POST come from our own consent page in the browser that opened it? Only such an
@@ -93,21 +70,18 @@ async function decide(request: Request, env: EnvWithOAuth): Promise<Response> {
     const denied = await oauth.denyConsent(request, handle);
     return new Response(null, { status: 302, headers: denied.headers });
   }
-  if (!env.OWNER_PASSWORD) return html(messagePage("Sign-in is not set up", NO_PASSWORD), 503);
+  const problem = ownerPasswordProblem(env);
+  if (problem) return html(messagePage("Sign-in is not set up", problem), 503);
   if (!fromOurPage(request)) {
     return html(messagePage("Cannot authorize", "This form was not sent from the consent page. Start connecting again from your app."), 403);
   }
 
-  const throttle = env.LOGIN_THROTTLE.getByName(throttleKey(request.headers.get("CF-Connecting-IP")));
-  const admission = await throttle.admit();
-  if (!admission.admitted) {
-    const wait = `Too many wrong passwords. Try again in ${admission.retryAfterSeconds} seconds.`;
-    return refuse(request, oauth, handle, wait, 429, { "Retry-After": String(admission.retryAfterSeconds) });
+  const check = await checkOwnerPassword(request, env, String(form.get("password") ?? ""));
+  if (!check.ok) {
+    const notice = check.status === 403 ? `${check.message} No access was granted.` : check.message;
+    const headers: Record<string, string> = check.retryAfterSeconds ? { "Retry-After": String(check.retryAfterSeconds) } : {};
+    return refuse(request, oauth, handle, notice, check.status, headers);
   }
-  if (!(await passwordMatches(String(form.get("password") ?? ""), env.OWNER_PASSWORD))) {
-    return refuse(request, oauth, handle, "Wrong password. No access was granted.", 403);
-  }
-  await throttle.succeeded();
 
   const approved = await oauth.approveConsent(request, handle);
   const props: AuthProps = { userId: OWNER_USER_ID };

@@ -59,8 +59,10 @@ export function mcpEndpoint(requestUrl: string, configured: string | undefined):
 }
 
 /**
- * The answer to a request that the endpoint cannot serve. Wrong origin: 421 Misdirected Request
- * (RFC 9110 §15.5.20: this origin will not answer for that URL), with the right URL in the body.
+ * The answer to a request that the endpoint cannot serve. Wrong origin: 400 with the right URL in
+ * the body. Not 421 Misdirected Request, which would say exactly this: Node's fetch (undici, under
+ * the MCP SDKs) retries a 421 on a fresh connection and fails with a body-length error, so the
+ * client would never read the message.
  * Misconfiguration: 500, the operator's to fix; the message names the setting, never a secret.
  */
 export function refusal(endpoint: Exclude<Endpoint, { kind: "served" }>): Response {
@@ -69,7 +71,7 @@ export function refusal(endpoint: Exclude<Endpoint, { kind: "served" }>): Respon
     return new Response(JSON.stringify({ error: "server_error", error_description: endpoint.message }), { status: 500, headers });
   }
   const body = { error: "misdirected_request", error_description: endpoint.message, mcp_url: endpoint.mcpUrl };
-  return new Response(JSON.stringify(body), { status: 421, headers });
+  return new Response(JSON.stringify(body), { status: 400, headers });
 }
 
 /**

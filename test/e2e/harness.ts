@@ -2,7 +2,7 @@
  * End-to-end harness: the real `wrangler dev` (the same build as `npm start`), the OAuth flow done
  * over HTTP exactly as an MCP client does it, and the two official TypeScript SDK clients.
  *
- *   const server = await startDevServer();            // wrangler dev on a free port, own state dir
+ *   const server = await startDevServer();            // wrangler dev on a free port, own state dir, raised limits
  *   showLogsOnFailure(() => server);                   // a failing test prints what the server logged
  *   const { accessToken } = await authorize(server);   // discovery → registration → consent → token
  *   const client = await connectV2(server, accessToken);
@@ -74,7 +74,22 @@ export interface DevServerOptions {
    * from the origin each request arrives on (docs/deploy.md). Default: set, as `npm start` does.
    */
   deriveResource?: boolean;
+  /**
+   * Start with the product's per-address limits on registrations and authorization requests
+   * (SPEC §3) instead of the raised ones (TEST_LIMITS) every other test needs.
+   */
+  productLimits?: boolean;
 }
+
+/**
+ * Every `authorize()` registers a client and opens the consent page, all from 127.0.0.1, so a
+ * test file would soon meet the product's limits (10 registrations, 60 authorization requests
+ * per address per hour). Servers start with these instead, unless `productLimits` is set.
+ */
+export const TEST_LIMITS: Record<string, string> = {
+  CLIENT_REGISTRATIONS_PER_HOUR: "1000",
+  AUTHORIZE_REQUESTS_PER_HOUR: "1000",
+};
 
 /**
  * Process groups still running. The servers run in their own process groups (so that stop() can
@@ -128,7 +143,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       "--show-interactive-dev-session=false",
       ...(options.deriveResource ? [] : ["--var", `MCP_RESOURCE:${origin}/mcp`]),
       "--var", `OWNER_PASSWORD:${ownerPassword}`,
-      ...Object.entries(options.vars ?? {}).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+      ...Object.entries({ ...(options.productLimits ? {} : TEST_LIMITS), ...options.vars }).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ];
     // Logs show which settings were passed, never the value of a secret-looking one.
     const shown = args.map((arg) => arg.replace(/^([A-Z_]*(?:KEY|PASSWORD|SECRET|TOKEN)[A-Z_]*):.*$/, "$1:<redacted>"));
