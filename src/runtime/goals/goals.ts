@@ -2,7 +2,7 @@
  * Goals: a named piece of work whose tasks live in the queue. A goal's counts and progress are
  * derived from its tasks on every read, never stored, so they cannot drift.
  */
-import { failedPrecondition, notFound } from "../kernel/errors";
+import { DomainError, failedPrecondition, notFound } from "../kernel/errors";
 import { iso, parseObject, type JsonObject } from "../kernel/rows";
 
 export const GOAL_STATUSES = ["active", "completed", "cancelled"] as const;
@@ -154,4 +154,30 @@ export function refreshGoalStatus(sql: SqlStorage, goalId: number, now: number):
     now,
     goalId,
   );
+}
+
+export interface GoalEdit {
+  goal_id: number;
+  name?: string;
+  description?: string;
+  /** Replaces the goal's metadata object. */
+  metadata?: JsonObject;
+}
+
+/**
+ * Changes a goal's name, description or metadata, whatever its status; omitted fields keep their
+ * value, and an edit that changes nothing writes nothing.
+ */
+export function updateGoal(sql: SqlStorage, edit: GoalEdit, now: number): Goal {
+  const row = goalRow(sql, edit.goal_id);
+  if (edit.name === undefined && edit.description === undefined && edit.metadata === undefined) {
+    throw new DomainError("invalid_argument", "nothing to change: pass at least one of name, description, metadata");
+  }
+  const metadata = edit.metadata === undefined ? row.metadata : JSON.stringify(edit.metadata);
+  const name = edit.name ?? row.name;
+  const description = edit.description ?? row.description;
+  if (name !== row.name || description !== row.description || metadata !== row.metadata) {
+    sql.exec(`UPDATE goals SET name = ?, description = ?, metadata = ?, updated_at = ? WHERE id = ?`, name, description, metadata, now, row.id);
+  }
+  return getGoal(sql, row.id);
 }

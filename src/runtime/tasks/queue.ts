@@ -39,6 +39,15 @@ export function getTask(sql: SqlStorage, taskId: number): TaskDetail {
 export function createTask(sql: SqlStorage, input: NewTask, now: number): Task {
   const dependencies = [...new Set(input.dependencies ?? [])];
   if (input.goal_id !== undefined) assertGoalAcceptsTasks(sql, input.goal_id);
+  const unmet = existingDependencies(sql, dependencies).filter((k) => k.status !== "completed").length;
+  const row = insertTask(sql, input, unmet, now);
+  addDependencies(sql, row.id, dependencies);
+  if (input.goal_id !== undefined) refreshGoalStatus(sql, input.goal_id, now);
+  return toTasks(sql, [row])[0];
+}
+
+/** The status of each of `dependencies` (distinct task ids); ids that are no task are `not_found`, all named. */
+export function existingDependencies(sql: SqlStorage, dependencies: readonly number[]): { id: number; status: TaskStatus }[] {
   const known = sql
     .exec<{ id: number; status: TaskStatus }>(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?))`, idList(dependencies))
     .toArray();
@@ -47,11 +56,7 @@ export function createTask(sql: SqlStorage, input: NewTask, now: number): Task {
     const missing = dependencies.filter((id) => !found.has(id));
     throw notFound(`dependencies: task ${missing.join(", ")} does not exist`);
   }
-  const unmet = known.filter((k) => k.status !== "completed").length;
-  const row = insertTask(sql, input, unmet, now);
-  addDependencies(sql, row.id, dependencies);
-  if (input.goal_id !== undefined) refreshGoalStatus(sql, input.goal_id, now);
-  return toTasks(sql, [row])[0];
+  return known;
 }
 
 /** Inserts a task row; its dependency edges are `addDependencies`' job, `unmetDeps` the caller's count. */
