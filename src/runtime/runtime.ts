@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { configureBreaker, recordFailure, recordSuccess, resetBreaker, tripBreaker, type Report } from "./breakers/machine";
 import type { BreakerConfig, BreakerList, BreakerStatus, FailureType, StateChange } from "./breakers/model";
 import { getBreakerStatus, listBreakers } from "./breakers/views";
+import { complete, goalWithTasks, listLive, type CompletionKind, type GoalWithTasks, type LivePage, type LivePosition } from "./catalog";
 import { handOut, heartbeat, relayBreakers, TIMED_WORK, type NextTaskAnswer, type NextTaskRequest } from "./dispatch";
 import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalEdit, type GoalStatus } from "./goals/goals";
 import { outcomeOf, type Outcome } from "./kernel/errors";
@@ -168,6 +169,23 @@ export class Runtime extends DurableObject {
 
   listRelayPipelines(filter: PipelineFilter): Outcome<PipelineSummary[]> {
     return outcomeOf(() => listRelayPipelines(this.sql, filter));
+  }
+
+  // --- browsing: resources and completions ---------------------------------------------------
+
+  /** A goal and its tasks in one read. */
+  goalWithTasks(goalId: number): Outcome<GoalWithTasks> {
+    return outcomeOf(() => goalWithTasks(this.sql, goalId));
+  }
+
+  /** One page of the live items (active goals, then running pipelines), from `from` or the start. */
+  listLive(from: LivePosition | null, limit: number): Outcome<LivePage> {
+    return outcomeOf(() => listLive(this.sql, from, limit));
+  }
+
+  /** The user's own ids of a kind that start with `prefix`, at most 100. */
+  complete(kind: CompletionKind, prefix: string): Outcome<string[]> {
+    return outcomeOf(() => complete(this.sql, kind, prefix));
   }
 
   // --- time --------------------------------------------------------------------------------

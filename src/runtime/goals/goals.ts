@@ -181,3 +181,36 @@ export function updateGoal(sql: SqlStorage, edit: GoalEdit, now: number): Goal {
   }
   return getGoal(sql, row.id);
 }
+
+/** Active goals below `beforeId`, newest first: one page of the live goals (resources/list). */
+export function activeGoalsPage(sql: SqlStorage, beforeId: number | null, limit: number): Pick<Goal, "id" | "name">[] {
+  return sql
+    .exec<Pick<GoalRow, "id" | "name">>(
+      `SELECT id, name FROM goals WHERE status = 'active' AND id < ? ORDER BY id DESC LIMIT ?`,
+      beforeId ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    )
+    .toArray();
+}
+
+/**
+ * Up to `limit` goal ids whose decimal form starts with `prefix`, newest first. The ids with a
+ * given prefix and number of digits form one range (prefix 12 and 4 digits: 1200..1299), so this
+ * is a few primary-key range reads, longest (newest) first, and stops at `limit`.
+ */
+export function goalIdsWithPrefix(sql: SqlStorage, prefix: string, limit: number): number[] {
+  if (!/^\d{0,15}$/.test(prefix) || prefix.startsWith("0")) return [];
+  if (prefix === "") {
+    return sql.exec<{ id: number }>(`SELECT id FROM goals ORDER BY id DESC LIMIT ?`, limit).toArray().map((r) => r.id);
+  }
+  const newest = sql.exec<{ id: number | null }>(`SELECT max(id) AS id FROM goals`).one().id;
+  const ids: number[] = [];
+  for (let digits = String(newest ?? 0).length; digits >= prefix.length && ids.length < limit; digits--) {
+    const span = 10 ** (digits - prefix.length);
+    const lo = Number(prefix) * span;
+    for (const r of sql.exec<{ id: number }>(`SELECT id FROM goals WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?`, lo, lo + span - 1, limit - ids.length)) {
+      ids.push(r.id);
+    }
+  }
+  return ids;
+}
