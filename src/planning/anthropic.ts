@@ -44,10 +44,12 @@ export const EXISTING_TASKS_SHOWN = 100;
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** The seam for tests. The product passes nothing: the global fetch and the default budget. */
+/** The seam for tests (the product passes neither: the global fetch and the default budget), and a hook. */
 export interface ProviderOptions {
   fetch?: FetchLike;
   budgetMs?: number;
+  /** Called when the first plan was unusable and a repair is asked for (progress reports). */
+  onRepair?: (reason: string) => Promise<void> | void;
 }
 
 export interface ProviderSettings {
@@ -240,6 +242,7 @@ export async function planWithClaude(settings: ProviderSettings, request: PlanRe
   if (deadline - Date.now() < MIN_REPAIR_MS) {
     throw unavailable(`the model's plan was unusable (${firstVerdict.reason}) and no time was left to repair it`);
   }
+  await options.onRepair?.(firstVerdict.reason);
   messages.push(
     { role: "assistant", content: firstVerdict.text.trim() || "(no plan)" },
     { role: "user", content: repairPrompt(firstVerdict.reason) },

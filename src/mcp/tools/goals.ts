@@ -71,7 +71,7 @@ const decompose = defineTool({
   }),
   // Not destructive: existing tasks are never changed. Open world: it may call the Anthropic API.
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  run: (args, { runtime, env }: ToolContext) => decomposeGoal({ runtime, model: providerSettings(env) }, args),
+  run: (args, { runtime, env }: ToolContext, call) => decomposeGoal({ runtime, model: providerSettings(env), progress: call.progress }, args),
 });
 
 const listGoals = defineTool({
