@@ -1,4 +1,4 @@
-/** Goal tools (docs/tasks.md, docs/decomposition.md): create, decompose into tasks, list, get, cancel. */
+/** Goal tools (docs/tasks.md, docs/decomposition.md): create, decompose into tasks, list, get, cancel, edit. */
 import { z } from "zod";
 import { DEFAULT_MAX_TASKS, providerSettings } from "../../planning/anthropic";
 import { decomposeGoal } from "../../planning/decompose";
@@ -111,4 +111,20 @@ const cancelGoal = defineTool({
   run: (args, { runtime }: ToolContext) => runtime.cancelGoal(args.goal_id, args.reason),
 });
 
-export const goalTools = [createGoal, decompose, listGoals, getGoal, cancelGoal];
+const updateGoal = defineTool({
+  name: "update_goal",
+  title: "Update goal",
+  description: "Change a goal's name, description or metadata (replaced whole); omitted fields keep their value.",
+  input: z.strictObject({
+    goal_id: s.id("goal"),
+    name: s.title.optional(),
+    description: s.text.optional(),
+    metadata: s.metadata.optional(),
+  }),
+  output: s.goal,
+  // Destructive: the old values are gone. Idempotent: repeating it changes nothing more.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  run: (args, { runtime }: ToolContext) => runtime.updateGoal(args),
+});
+
+export const goalTools = [createGoal, decompose, listGoals, getGoal, cancelGoal, updateGoal];
