@@ -136,7 +136,7 @@ export function systemPrompt(strategy: Strategy, maxTasks: number): string {
 }
 
 /** JSON that cannot end the tag it sits in: `<`, `>` and `&` become \u escapes (still valid JSON). */
-function fenced(tag: string, value: unknown): string {
+export function fenced(tag: string, value: unknown): string {
   const json = JSON.stringify(value, null, 2).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return `<${tag}>\n${json}\n</${tag}>`;
 }

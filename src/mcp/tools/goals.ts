@@ -9,6 +9,7 @@ import { PLAN_MODES } from "../../runtime/plans/apply";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
+import { resourceLink } from "../uris";
 
 const createGoal = defineTool({
   name: "create_goal",
@@ -22,6 +23,7 @@ const createGoal = defineTool({
   output: s.goal,
   annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createGoal(args),
+  link: (goal) => resourceLink("goal", goal.id),
 });
 
 const plannedTask = z.strictObject({

@@ -10,6 +10,7 @@ import { leaseMinSeconds } from "../../runtime/tasks/leases";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
+import { resourceLink } from "../uris";
 
 /**
  * Lease lengths in seconds, 60..86400. The minimum is read once from the deployment's settings:
@@ -42,6 +43,7 @@ const createTask = defineTool({
   output: s.task,
   annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createTask(args),
+  link: (task) => resourceLink("task", task.id),
 });
 
 const getNextTask = defineTool({
