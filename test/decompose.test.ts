@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { decomposeGoal, type DecomposeRequest, type Decomposition, type Planner } from "../src/planning/decompose";
+import { decomposeGoal, type DecomposeRequest, type Decomposition, type Planner, type PlanningStep } from "../src/planning/decompose";
 import { DEFAULT_MODEL, providerSettings, type ProviderOptions } from "../src/planning/anthropic";
 import type { Strategy } from "../src/planning/strategies";
 import type { RuntimeApi } from "../src/runtime/api";
@@ -201,6 +201,51 @@ describe("an unusable plan from Claude", () => {
     const fake = new FakeAnthropic(answers.text('{"tasks": [{"title": "a", "descr', "max_tokens"), answers.plan(samplePlans.parallel));
     expect(value(await decompose(runtime, { goal_id: goal.id }, fake)).count).toBe(3);
     expect(fake.requests[1].body.messages[2].content).toMatch(/cut off at the output limit/);
+  });
+});
+
+describe("progress of a decomposition by Claude", () => {
+  /** Decomposes with a progress listener and returns what it heard. */
+  async function heard(runtime: RuntimeApi, request: Partial<DecomposeRequest> & { goal_id: number }, fake: FakeAnthropic, vars?: Partial<Cloudflare.Env>) {
+    const steps: PlanningStep[] = [];
+    const planner = { ...plannerFor(runtime, vars, { fetch: fake.fetch }), progress: (step: PlanningStep) => void steps.push(step) };
+    const outcome = await decomposeGoal(planner, { strategy: "sequential", ...request });
+    return { outcome, steps };
+  }
+
+  it("reports asking, writing and done, in increasing steps out of 3", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const { outcome, steps } = await heard(runtime, { goal_id: goal.id, max_tasks: 7 }, new FakeAnthropic(answers.plan(samplePlans.sequential)));
+    expect(value(outcome).count).toBe(3);
+    expect(steps).toEqual([
+      { progress: 0, total: 3, message: `asking ${DEFAULT_MODEL} for a plan of at most 7 tasks` },
+      { progress: 2, total: 3, message: "writing 3 tasks" },
+      { progress: 3, total: 3, message: "wrote 3 tasks" },
+    ]);
+  });
+
+  it("reports a repair, and never a write that did not happen", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const repaired = await heard(runtime, { goal_id: goal.id }, new FakeAnthropic(answers.plan([...cycle]), answers.plan(samplePlans.parallel)));
+    expect(repaired.steps.map((s) => s.progress)).toEqual([0, 1, 2, 3]);
+    expect(repaired.steps[1].message).toMatch(/^the plan was unusable \(.*cycle.*\); asking for a corrected one$/);
+
+    const other = await goalIn(runtime);
+    const failed = await heard(runtime, { goal_id: other.id }, new FakeAnthropic(answers.status(500)));
+    expect(failed.outcome.ok).toBe(false);
+    expect(failed.steps.map((s) => s.progress)).toEqual([0]);
+  });
+
+  it("reports nothing for a plan that takes no model call (the agent's own, or a template)", async () => {
+    const runtime = freshRuntime();
+    const fake = new FakeAnthropic();
+    const own = await heard(runtime, { goal_id: (await goalIn(runtime)).id, tasks: [{ title: "only" }] }, fake);
+    const template = await heard(runtime, { goal_id: (await goalIn(runtime)).id }, fake, { ANTHROPIC_API_KEY: "" });
+    expect([value(own.outcome).source, value(template.outcome).source]).toEqual(["agent", "template"]);
+    expect([...own.steps, ...template.steps]).toEqual([]);
+    expect(fake.requests).toHaveLength(0);
   });
 });
 

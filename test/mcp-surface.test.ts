@@ -9,8 +9,8 @@ const user = () => `surface-${crypto.randomUUID()}`;
 
 /** Every tool of the contract (docs/tools.md); a tool added or dropped must show up here. */
 const ALL_TOOLS = [
-  "create_goal", "decompose_goal", "list_goals", "get_goal", "cancel_goal",
-  "create_task", "get_next_task", "heartbeat_task", "update_task_status", "list_tasks", "get_task",
+  "create_goal", "decompose_goal", "list_goals", "get_goal", "update_goal", "cancel_goal",
+  "create_task", "update_task", "get_next_task", "heartbeat_task", "update_task_status", "list_tasks", "get_task",
   "create_relay_pipeline", "get_relay_baton", "advance_relay", "retry_relay_step", "get_relay_status", "list_relay_pipelines",
   "circuit_breaker_status", "circuit_breaker_list", "circuit_breaker_trip", "circuit_breaker_reset",
   "circuit_breaker_configure", "circuit_breaker_record_failure", "circuit_breaker_record_success",

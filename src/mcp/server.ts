@@ -6,6 +6,8 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
 import { runtimeOf } from "../runtime/api";
 import { userIdOfRequest, type ToolContext } from "./context";
+import { registerPrompts } from "./prompts";
+import { registerResources } from "./resources";
 import { registerTools, type AnyTool } from "./tool";
 import { breakerTools } from "./tools/breakers";
 import { goalTools } from "./tools/goals";
@@ -23,6 +25,9 @@ export function createServer(): McpServer {
         "Work loop: get_next_task with your agent_id claims the next ready task; finish it with update_task_status.",
     },
   );
-  registerTools(server, TOOLS, () => ({ env, runtime: runtimeOf(env, userIdOfRequest()) }));
+  const context = (): ToolContext => ({ env, runtime: runtimeOf(env, userIdOfRequest()) });
+  registerTools(server, TOOLS, context);
+  registerResources(server, context);
+  registerPrompts(server, context);
   return server;
 }

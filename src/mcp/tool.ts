@@ -7,11 +7,14 @@
  *     validate it against the output schema and throw).
  * Input is validated here rather than by the SDK so that a schema failure reads
  * `invalid_argument: <field>: …` like every other error, instead of the SDK's own wording.
+ * A tool may add a resource link to what its result names (`link`), and report progress to a
+ * client that asked for it (`ToolCall.progress`).
  */
-import type { McpServer } from "@modelcontextprotocol/server";
+import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ErrorCode, Outcome } from "../runtime/kernel/errors";
 import { describeIssues } from "../shared/zod-issues";
+import type { ResourceLink } from "./uris";
 
 export interface Annotations {
   readOnlyHint: boolean;
@@ -25,6 +28,18 @@ export const READ_ONLY: Annotations = { readOnlyHint: true, destructiveHint: fal
 /** An additive write inside this server: creates or moves something, destroys nothing. */
 export const WRITES: Annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
 
+export interface ProgressStep {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/** What a handler may use of the call it serves, besides its arguments. */
+export interface ToolCall {
+  /** Tells the client how far the call has got, if it asked to be told (a progress token); else does nothing. */
+  progress(step: ProgressStep): Promise<void>;
+}
+
 export interface ToolDefinition<Input extends z.ZodObject, Output extends z.ZodObject, Context> {
   name: string;
   title: string;
@@ -32,7 +47,9 @@ export interface ToolDefinition<Input extends z.ZodObject, Output extends z.ZodO
   input: Input;
   output: Output;
   annotations: Annotations;
-  run(args: z.output<Input>, context: Context): Promise<Outcome<z.input<Output>>> | Outcome<z.input<Output>>;
+  run(args: z.output<Input>, context: Context, call: ToolCall): Promise<Outcome<z.input<Output>>> | Outcome<z.input<Output>>;
+  /** A link to the resource the result names, added after the JSON text (only where it is worth its tokens). */
+  link?(value: z.input<Output>): ResourceLink;
 }
 
 /** Erases a definition's schema types so tools of many shapes fit one list. */
@@ -46,7 +63,7 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
 
 export interface ToolResult {
   [key: string]: unknown;
-  content: { type: "text"; text: string }[];
+  content: ({ type: "text"; text: string } | ResourceLink)[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }
@@ -55,8 +72,23 @@ export function errorResult(code: ErrorCode, message: string): ToolResult {
   return { content: [{ type: "text", text: `${code}: ${message}` }], isError: true };
 }
 
-export function successResult(value: Record<string, unknown>): ToolResult {
-  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+export function successResult(value: Record<string, unknown>, link?: ResourceLink): ToolResult {
+  return { content: [{ type: "text", text: JSON.stringify(value) }, ...(link ? [link] : [])], structuredContent: value };
+}
+
+/** The call as a handler sees it: progress goes to the client only when the request carried a progress token. */
+function callOf(ctx: ServerContext): ToolCall {
+  const token = ctx.mcpReq._meta?.progressToken;
+  return {
+    async progress(step) {
+      if (token === undefined) return;
+      try {
+        await ctx.mcpReq.notify({ method: "notifications/progress", params: { progressToken: token, ...step } });
+      } catch {
+        // A client that stopped listening misses a progress report; the call itself goes on.
+      }
+    },
+  };
 }
 
 /**
@@ -75,6 +107,9 @@ function advertiseOnly(schema: z.ZodObject) {
 }
 
 export function registerTools<Context>(server: McpServer, tools: AnyTool<Context>[], context: () => Context): void {
+  // The list is fixed for the life of a server and a stateless server sends no notifications:
+  // advertise no list changes (the SDK's default says there are).
+  server.server.registerCapabilities({ tools: { listChanged: false } });
   for (const tool of tools) {
     server.registerTool(
       tool.name,
@@ -85,13 +120,13 @@ export function registerTools<Context>(server: McpServer, tools: AnyTool<Context
         outputSchema: tool.output,
         annotations: { title: tool.title, ...tool.annotations },
       },
-      async (raw: unknown) => {
+      async (raw: unknown, ctx: ServerContext) => {
         const args = tool.input.safeParse(raw ?? {});
         if (!args.success) return errorResult("invalid_argument", describeIssues(args.error));
         try {
-          const outcome = await tool.run(args.data, context());
+          const outcome = await tool.run(args.data, context(), callOf(ctx));
           if (!outcome.ok) return errorResult(outcome.error.code, outcome.error.message);
-          return successResult(outcome.value as Record<string, unknown>);
+          return successResult(outcome.value as Record<string, unknown>, tool.link?.(outcome.value));
         } catch (error) {
           // A bug or an outage, not the caller's doing. Log the message only: never the request.
           console.error(`tool ${tool.name} failed:`, error instanceof Error ? error.message : String(error));

@@ -44,10 +44,12 @@ export const EXISTING_TASKS_SHOWN = 100;
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** The seam for tests. The product passes nothing: the global fetch and the default budget. */
+/** The seam for tests (the product passes neither: the global fetch and the default budget), and a hook. */
 export interface ProviderOptions {
   fetch?: FetchLike;
   budgetMs?: number;
+  /** Called when the first plan was unusable and a repair is asked for (progress reports). */
+  onRepair?: (reason: string) => Promise<void> | void;
 }
 
 export interface ProviderSettings {
@@ -134,7 +136,7 @@ export function systemPrompt(strategy: Strategy, maxTasks: number): string {
 }
 
 /** JSON that cannot end the tag it sits in: `<`, `>` and `&` become \u escapes (still valid JSON). */
-function fenced(tag: string, value: unknown): string {
+export function fenced(tag: string, value: unknown): string {
   const json = JSON.stringify(value, null, 2).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return `<${tag}>\n${json}\n</${tag}>`;
 }
@@ -240,6 +242,7 @@ export async function planWithClaude(settings: ProviderSettings, request: PlanRe
   if (deadline - Date.now() < MIN_REPAIR_MS) {
     throw unavailable(`the model's plan was unusable (${firstVerdict.reason}) and no time was left to repair it`);
   }
+  await options.onRepair?.(firstVerdict.reason);
   messages.push(
     { role: "assistant", content: firstVerdict.text.trim() || "(no plan)" },
     { role: "user", content: repairPrompt(firstVerdict.reason) },

@@ -24,6 +24,15 @@ export interface Planner {
   model: ProviderSettings | null;
   /** The test seam for the model call; the product passes nothing (global fetch). */
   provider?: ProviderOptions;
+  /** Hears how far a decomposition by Claude has got (the tool forwards it as MCP progress). */
+  progress?: (step: PlanningStep) => Promise<void> | void;
+}
+
+/** Steps of a decomposition by Claude: 0 asking, 1 repairing (only if needed), 2 writing, 3 done, of 3. */
+export interface PlanningStep {
+  progress: number;
+  total: number;
+  message: string;
 }
 
 export interface DecomposeRequest {
@@ -67,21 +76,30 @@ export async function decomposeGoal(planner: Planner, request: DecomposeRequest)
     const settings = planner.model;
     if (!settings) return { plan: validatePlan(templatePlan(request.strategy, goal.value.name)), source: "template", model: null };
     const existing = mode === "append" ? await existingTasks(planner, request.goal_id) : [];
+    const maxTasks = request.max_tasks ?? DEFAULT_MAX_TASKS;
+    await planner.progress?.({ progress: 0, total: 3, message: `asking ${settings.model} for a plan of at most ${maxTasks} tasks` });
     const { plan, model } = await planWithClaude(
       settings,
       {
         goal: { name: goal.value.name, description: goal.value.description, metadata: goal.value.metadata },
         strategy: request.strategy,
-        maxTasks: request.max_tasks ?? DEFAULT_MAX_TASKS,
+        maxTasks,
         existingTasks: existing,
       },
-      planner.provider,
+      {
+        ...planner.provider,
+        onRepair: (reason) => planner.progress?.({ progress: 1, total: 3, message: `the plan was unusable (${reason.slice(0, 200)}); asking for a corrected one` }),
+      },
     );
     return { plan, source: "ai", model };
   });
   if (!chosen.ok) return chosen;
   const { plan, source, model } = chosen.value;
+  // Only a decomposition by Claude takes long enough to be worth reporting.
+  const report = source === "ai" ? planner.progress : undefined;
+  await report?.({ progress: 2, total: 3, message: `writing ${plan.tasks.length} tasks` });
   const written = await planner.runtime.applyPlan(request.goal_id, plan, mode);
+  if (written.ok) await report?.({ progress: 3, total: 3, message: `wrote ${written.value.length} tasks` });
   return mapOutcome(written, (tasks) => ({
     goal_id: request.goal_id,
     strategy: request.strategy,

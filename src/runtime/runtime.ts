@@ -8,8 +8,9 @@ import { DurableObject } from "cloudflare:workers";
 import { configureBreaker, recordFailure, recordSuccess, resetBreaker, tripBreaker, type Report } from "./breakers/machine";
 import type { BreakerConfig, BreakerList, BreakerStatus, FailureType, StateChange } from "./breakers/model";
 import { getBreakerStatus, listBreakers } from "./breakers/views";
+import { complete, goalWithTasks, listLive, type CompletionKind, type GoalWithTasks, type LivePage, type LivePosition } from "./catalog";
 import { handOut, heartbeat, relayBreakers, TIMED_WORK, type NextTaskAnswer, type NextTaskRequest } from "./dispatch";
-import { createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals/goals";
+import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalEdit, type GoalStatus } from "./goals/goals";
 import { outcomeOf, type Outcome } from "./kernel/errors";
 import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
@@ -30,6 +31,7 @@ import type {
 } from "./relay/model";
 import { getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
 import { cancelGoal } from "./tasks/cancel";
+import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
 import type { Task } from "./tasks/model";
 import { createTask, getTask, listTasks, type NewTask, type TaskDetail, type TaskFilter } from "./tasks/queue";
@@ -63,6 +65,11 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => listGoals(this.sql, filter));
   }
 
+  /** Changes a goal's name, description or metadata; omitted fields keep their value. */
+  updateGoal(edit: GoalEdit): Promise<Outcome<Goal>> {
+    return this.write((now) => updateGoal(this.sql, edit, now));
+  }
+
   /** Cancels the goal and every unfinished task of it, in one transaction. */
   cancelGoal(goalId: number, reason?: string): Promise<Outcome<Goal>> {
     return this.write((now) => cancelGoal(this.sql, goalId, reason, now));
@@ -85,6 +92,11 @@ export class Runtime extends DurableObject {
 
   listTasks(filter: TaskFilter): Outcome<Task[]> {
     return outcomeOf(() => listTasks(this.sql, filter));
+  }
+
+  /** Edits a task that is not final; new dependencies are checked and the ready queue follows at once. */
+  updateTask(edit: TaskEdit): Promise<Outcome<Task>> {
+    return this.write((now) => updateTask(this.sql, edit, now));
   }
 
   /** Without an agent: the task that would be handed out next. With one: claims it. */
@@ -157,6 +169,23 @@ export class Runtime extends DurableObject {
 
   listRelayPipelines(filter: PipelineFilter): Outcome<PipelineSummary[]> {
     return outcomeOf(() => listRelayPipelines(this.sql, filter));
+  }
+
+  // --- browsing: resources and completions ---------------------------------------------------
+
+  /** A goal and its tasks in one read. */
+  goalWithTasks(goalId: number): Outcome<GoalWithTasks> {
+    return outcomeOf(() => goalWithTasks(this.sql, goalId));
+  }
+
+  /** One page of the live items (active goals, then running pipelines), from `from` or the start. */
+  listLive(from: LivePosition | null, limit: number): Outcome<LivePage> {
+    return outcomeOf(() => listLive(this.sql, from, limit));
+  }
+
+  /** The user's own ids of a kind that start with `prefix`, at most 100. */
+  complete(kind: CompletionKind, prefix: string): Outcome<string[]> {
+    return outcomeOf(() => complete(this.sql, kind, prefix));
   }
 
   // --- time --------------------------------------------------------------------------------

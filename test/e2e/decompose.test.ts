@@ -93,6 +93,30 @@ describe("decompose_goal with Claude behind ANTHROPIC_BASE_URL", () => {
     expect(server.logs()).not.toContain(DUMMY_KEY);
   });
 
+  it.each(["v1", "v2"] as const)("sends progress notifications while Claude plans, to an SDK %s client that asked for them", async (version) => {
+    const { accessToken } = await authorize(server);
+    fake = new FakeAnthropic(answers.plan(samplePlans.sequential));
+    const progress: { progress: number; total?: number; message?: string }[] = [];
+    const onprogress = (p: { progress: number; total?: number; message?: string }) => void progress.push(p);
+    const params = (goalId: number) => ({ name: "decompose_goal", arguments: { goal_id: goalId } });
+    let result: { structuredContent?: unknown };
+    if (version === "v1") {
+      const client = await connectV1(server, accessToken);
+      const goal = await callTool<{ id: number }>(client, "create_goal", { name: "Progress", description: "" });
+      result = (await client.callTool(params(goal.id), undefined, { onprogress })) as { structuredContent?: unknown };
+    } else {
+      const client = await connectV2(server, accessToken);
+      const goal = await callTool<{ id: number }>(client, "create_goal", { name: "Progress", description: "" });
+      result = await client.callTool(params(goal.id), { onprogress });
+    }
+    expect(result.structuredContent).toMatchObject({ source: "ai", count: 3 });
+    expect(progress).toEqual([
+      { progress: 0, total: 3, message: `asking ${DEFAULT_MODEL} for a plan of at most 12 tasks` },
+      { progress: 2, total: 3, message: "writing 3 tasks" },
+      { progress: 3, total: 3, message: "wrote 3 tasks" },
+    ]);
+  });
+
   it("answers unavailable when the provider rate-limits, and writes nothing (SDK v1 client)", async () => {
     const { accessToken } = await authorize(server);
     const client = await connectV1(server, accessToken);

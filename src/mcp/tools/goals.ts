@@ -1,4 +1,4 @@
-/** Goal tools (docs/tasks.md, docs/decomposition.md): create, decompose into tasks, list, get, cancel. */
+/** Goal tools (docs/tasks.md, docs/decomposition.md): create, decompose into tasks, list, get, cancel, edit. */
 import { z } from "zod";
 import { DEFAULT_MAX_TASKS, providerSettings } from "../../planning/anthropic";
 import { decomposeGoal } from "../../planning/decompose";
@@ -9,6 +9,7 @@ import { PLAN_MODES } from "../../runtime/plans/apply";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
+import { resourceLink } from "../uris";
 
 const createGoal = defineTool({
   name: "create_goal",
@@ -22,6 +23,7 @@ const createGoal = defineTool({
   output: s.goal,
   annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createGoal(args),
+  link: (goal) => resourceLink("goal", goal.id),
 });
 
 const plannedTask = z.strictObject({
@@ -71,7 +73,7 @@ const decompose = defineTool({
   }),
   // Not destructive: existing tasks are never changed. Open world: it may call the Anthropic API.
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  run: (args, { runtime, env }: ToolContext) => decomposeGoal({ runtime, model: providerSettings(env) }, args),
+  run: (args, { runtime, env }: ToolContext, call) => decomposeGoal({ runtime, model: providerSettings(env), progress: call.progress }, args),
 });
 
 const listGoals = defineTool({
@@ -111,4 +113,20 @@ const cancelGoal = defineTool({
   run: (args, { runtime }: ToolContext) => runtime.cancelGoal(args.goal_id, args.reason),
 });
 
-export const goalTools = [createGoal, decompose, listGoals, getGoal, cancelGoal];
+const updateGoal = defineTool({
+  name: "update_goal",
+  title: "Update goal",
+  description: "Change a goal's name, description or metadata (replaced whole); omitted fields keep their value.",
+  input: z.strictObject({
+    goal_id: s.id("goal"),
+    name: s.title.optional(),
+    description: s.text.optional(),
+    metadata: s.metadata.optional(),
+  }),
+  output: s.goal,
+  // Destructive: the old values are gone. Idempotent: repeating it changes nothing more.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  run: (args, { runtime }: ToolContext) => runtime.updateGoal(args),
+});
+
+export const goalTools = [createGoal, decompose, listGoals, getGoal, cancelGoal, updateGoal];

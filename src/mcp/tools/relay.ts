@@ -11,6 +11,7 @@ import { FAILURE_REASONS, PIPELINE_STATUSES, STEP_STATUSES } from "../../runtime
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
+import { resourceLink } from "../uris";
 
 const pipelineId = z.string().min(1).max(64).describe('pipeline id ("rp_" + 12 characters)');
 const batonId = z.string().min(1).max(64).describe('baton id ("bt_" + 16 characters)');
@@ -143,6 +144,7 @@ const createPipeline = defineTool({
   }),
   annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createRelayPipeline(args),
+  link: (created) => resourceLink("pipeline", created.pipeline_id),
 });
 
 const getBaton = defineTool({

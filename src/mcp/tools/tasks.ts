@@ -1,6 +1,6 @@
 /**
  * Task tools (docs/tasks.md): create, hand out the next ready one under a lease, keep the lease alive,
- * move along the lifecycle, read. The agent work loop is in docs/tasks.md.
+ * move along the lifecycle, read, edit. The agent work loop is in docs/tasks.md.
  */
 import { env } from "cloudflare:workers";
 import { z } from "zod";
@@ -10,6 +10,7 @@ import { leaseMinSeconds } from "../../runtime/tasks/leases";
 import type { ToolContext } from "../context";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
+import { resourceLink } from "../uris";
 
 /**
  * Lease lengths in seconds, 60..86400. The minimum is read once from the deployment's settings:
@@ -42,6 +43,7 @@ const createTask = defineTool({
   output: s.task,
   annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.createTask(args),
+  link: (task) => resourceLink("task", task.id),
 });
 
 const getNextTask = defineTool({
@@ -151,4 +153,24 @@ const getTask = defineTool({
   run: (args, { runtime }: ToolContext) => runtime.getTask(args.task_id),
 });
 
-export const taskTools = [createTask, getNextTask, heartbeatTask, updateTaskStatus, listTasks, getTask];
+const updateTask = defineTool({
+  name: "update_task",
+  title: "Update task",
+  description:
+    "Edit a task that is not completed or cancelled; dependencies replace the old list and are checked like create_task's (no cycles).",
+  input: z.strictObject({
+    task_id: s.id("task"),
+    title: s.title.optional(),
+    description: s.text.optional(),
+    priority: s.priority.optional().describe("higher first among ready tasks"),
+    dependencies: z.array(s.id("task")).max(LIMITS.dependencies).optional(),
+    metadata: s.metadata.optional(),
+    max_attempts: z.number().int().min(1).max(LIMITS.maxAttempts).optional(),
+  }),
+  output: s.task,
+  // Destructive: the old values are gone. Idempotent: repeating it changes nothing more.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  run: (args, { runtime }: ToolContext) => runtime.updateTask(args),
+});
+
+export const taskTools = [createTask, getNextTask, heartbeatTask, updateTaskStatus, listTasks, getTask, updateTask];

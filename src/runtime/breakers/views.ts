@@ -1,5 +1,5 @@
 /** What a breaker looks like from outside: its status, and the list of all of them. */
-import { iso } from "../kernel/rows";
+import { iso, prefixRange } from "../kernel/rows";
 import {
   BREAKER_LIMITS,
   breakerRow,
@@ -114,4 +114,13 @@ export function listBreakers(sql: SqlStorage, limit: number, now: number): Break
       };
     }),
   };
+}
+
+/** Up to `limit` agent ids with a breaker, starting with `prefix`, in order (a range read of the key). */
+export function breakerIdsWithPrefix(sql: SqlStorage, prefix: string, limit: number): string[] {
+  const [lo, hi] = prefixRange(prefix);
+  return sql
+    .exec<{ agent_id: string }>(`SELECT agent_id FROM breakers WHERE agent_id >= ? AND agent_id < ? ORDER BY agent_id LIMIT ?`, lo, hi, limit)
+    .toArray()
+    .map((r) => r.agent_id);
 }

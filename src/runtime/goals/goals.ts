@@ -2,7 +2,7 @@
  * Goals: a named piece of work whose tasks live in the queue. A goal's counts and progress are
  * derived from its tasks on every read, never stored, so they cannot drift.
  */
-import { failedPrecondition, notFound } from "../kernel/errors";
+import { DomainError, failedPrecondition, notFound } from "../kernel/errors";
 import { iso, parseObject, type JsonObject } from "../kernel/rows";
 
 export const GOAL_STATUSES = ["active", "completed", "cancelled"] as const;
@@ -154,4 +154,63 @@ export function refreshGoalStatus(sql: SqlStorage, goalId: number, now: number):
     now,
     goalId,
   );
+}
+
+export interface GoalEdit {
+  goal_id: number;
+  name?: string;
+  description?: string;
+  /** Replaces the goal's metadata object. */
+  metadata?: JsonObject;
+}
+
+/**
+ * Changes a goal's name, description or metadata, whatever its status; omitted fields keep their
+ * value, and an edit that changes nothing writes nothing.
+ */
+export function updateGoal(sql: SqlStorage, edit: GoalEdit, now: number): Goal {
+  const row = goalRow(sql, edit.goal_id);
+  if (edit.name === undefined && edit.description === undefined && edit.metadata === undefined) {
+    throw new DomainError("invalid_argument", "nothing to change: pass at least one of name, description, metadata");
+  }
+  const metadata = edit.metadata === undefined ? row.metadata : JSON.stringify(edit.metadata);
+  const name = edit.name ?? row.name;
+  const description = edit.description ?? row.description;
+  if (name !== row.name || description !== row.description || metadata !== row.metadata) {
+    sql.exec(`UPDATE goals SET name = ?, description = ?, metadata = ?, updated_at = ? WHERE id = ?`, name, description, metadata, now, row.id);
+  }
+  return getGoal(sql, row.id);
+}
+
+/** Active goals below `beforeId`, newest first: one page of the live goals (resources/list). */
+export function activeGoalsPage(sql: SqlStorage, beforeId: number | null, limit: number): Pick<Goal, "id" | "name">[] {
+  return sql
+    .exec<Pick<GoalRow, "id" | "name">>(
+      `SELECT id, name FROM goals WHERE status = 'active' AND id < ? ORDER BY id DESC LIMIT ?`,
+      beforeId ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    )
+    .toArray();
+}
+
+/**
+ * Up to `limit` goal ids whose decimal form starts with `prefix`, newest first. The ids with a
+ * given prefix and number of digits form one range (prefix 12 and 4 digits: 1200..1299), so this
+ * is a few primary-key range reads, longest (newest) first, and stops at `limit`.
+ */
+export function goalIdsWithPrefix(sql: SqlStorage, prefix: string, limit: number): number[] {
+  if (!/^\d{0,15}$/.test(prefix) || prefix.startsWith("0")) return [];
+  if (prefix === "") {
+    return sql.exec<{ id: number }>(`SELECT id FROM goals ORDER BY id DESC LIMIT ?`, limit).toArray().map((r) => r.id);
+  }
+  const newest = sql.exec<{ id: number | null }>(`SELECT max(id) AS id FROM goals`).one().id;
+  const ids: number[] = [];
+  for (let digits = String(newest ?? 0).length; digits >= prefix.length && ids.length < limit; digits--) {
+    const span = 10 ** (digits - prefix.length);
+    const lo = Number(prefix) * span;
+    for (const r of sql.exec<{ id: number }>(`SELECT id FROM goals WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT ?`, lo, lo + span - 1, limit - ids.length)) {
+      ids.push(r.id);
+    }
+  }
+  return ids;
 }

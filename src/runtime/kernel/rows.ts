@@ -31,3 +31,11 @@ export function keepNewest(sql: SqlStorage, log: BoundedLog, ownerId: SqlStorage
     keep,
   );
 }
+
+/**
+ * The bounds of the strings that start with `prefix`, for an indexed range scan
+ * (`col >= lo AND col < hi`). SQLite compares TEXT bytewise as UTF-8 and U+10FFFF is the largest
+ * character, so `prefix + U+10FFFF` is above every string that starts with `prefix` (except one
+ * that continues with U+10FFFF itself, a noncharacter no id uses).
+ */
+export const prefixRange = (prefix: string): [lo: string, hi: string] => [prefix, `${prefix}\u{10FFFF}`];

@@ -214,6 +214,13 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX task_events_by_task ON task_events(task_id, id);
     `,
   },
+  {
+    name: "005_tasks_by_agent",
+    sql: `
+      -- The agents that ever held a task, for completing agent_id (resources, prompts).
+      CREATE INDEX tasks_by_agent ON tasks(assigned_to) WHERE assigned_to IS NOT NULL;
+    `,
+  },
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -1,5 +1,5 @@
 /** How a pipeline reads from outside: its status and steps, the list, and the live baton with its prompt. */
-import { idList, iso } from "../kernel/rows";
+import { idList, iso, prefixRange } from "../kernel/rows";
 import { agentProfile } from "./agents";
 import {
   liveBaton,
@@ -149,4 +149,24 @@ export function getRelayBaton(sql: SqlStorage, pipelineId: string, breakers: Bre
   if (!live) return { baton: null, prompt: null, pipeline_status: p.status, reason: whyNoBaton(p) };
   const baton = buildBaton(sql, p, live, breakers);
   return { baton, prompt: promptFor(p, baton), pipeline_status: p.status };
+}
+
+/** Running pipelines below sequence number `beforeSeq`, newest first: one page of the live pipelines (resources/list). */
+export function runningPipelinesPage(sql: SqlStorage, beforeSeq: number | null, limit: number): Pick<PipelineRow, "seq" | "id" | "name">[] {
+  return sql
+    .exec<Pick<PipelineRow, "seq" | "id" | "name">>(
+      `SELECT seq, id, name FROM pipelines WHERE status = 'in_progress' AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    )
+    .toArray();
+}
+
+/** Up to `limit` pipeline ids starting with `prefix`, in order (a range read of the id index). */
+export function pipelineIdsWithPrefix(sql: SqlStorage, prefix: string, limit: number): string[] {
+  const [lo, hi] = prefixRange(prefix);
+  return sql
+    .exec<{ id: string }>(`SELECT id FROM pipelines WHERE id >= ? AND id < ? ORDER BY id LIMIT ?`, lo, hi, limit)
+    .toArray()
+    .map((r) => r.id);
 }

@@ -1,6 +1,6 @@
 /**
- * A task's history: what happened to it and who did it — claims, heartbeats, lease expiries and
- * status changes — shown newest first by `get_task`. Storage stays bounded however long a task
+ * A task's history: what happened to it and who did it — claims, heartbeats, lease expiries,
+ * status changes and edits — shown newest first by `get_task`. Storage stays bounded however long a task
  * runs: consecutive heartbeats under one lease are merged into one event (its `count` grows and
  * its time moves on), and only the newest `LIMITS.taskEvents` events of a task are kept.
  */
@@ -8,7 +8,7 @@ import { LIMITS } from "../kernel/limits";
 import { iso, keepNewest } from "../kernel/rows";
 import type { TaskStatus } from "./model";
 
-export const EVENT_KINDS = ["claimed", "heartbeat", "lease_expired", "status_changed"] as const;
+export const EVENT_KINDS = ["claimed", "heartbeat", "lease_expired", "status_changed", "edited"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface TaskEvent {

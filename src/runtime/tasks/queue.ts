@@ -6,7 +6,7 @@
 import { assertGoalAcceptsTasks, assertGoalExists, refreshGoalStatus } from "../goals/goals";
 import { notFound } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
-import { idList, type JsonObject } from "../kernel/rows";
+import { idList, prefixRange, type JsonObject } from "../kernel/rows";
 import { taskEvents, type TaskEvent } from "./history";
 import { taskRow, toTasks, type Task, type TaskRow, type TaskStatus } from "./model";
 
@@ -39,6 +39,15 @@ export function getTask(sql: SqlStorage, taskId: number): TaskDetail {
 export function createTask(sql: SqlStorage, input: NewTask, now: number): Task {
   const dependencies = [...new Set(input.dependencies ?? [])];
   if (input.goal_id !== undefined) assertGoalAcceptsTasks(sql, input.goal_id);
+  const unmet = existingDependencies(sql, dependencies).filter((k) => k.status !== "completed").length;
+  const row = insertTask(sql, input, unmet, now);
+  addDependencies(sql, row.id, dependencies);
+  if (input.goal_id !== undefined) refreshGoalStatus(sql, input.goal_id, now);
+  return toTasks(sql, [row])[0];
+}
+
+/** The status of each of `dependencies` (distinct task ids); ids that are no task are `not_found`, all named. */
+export function existingDependencies(sql: SqlStorage, dependencies: readonly number[]): { id: number; status: TaskStatus }[] {
   const known = sql
     .exec<{ id: number; status: TaskStatus }>(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?))`, idList(dependencies))
     .toArray();
@@ -47,11 +56,7 @@ export function createTask(sql: SqlStorage, input: NewTask, now: number): Task {
     const missing = dependencies.filter((id) => !found.has(id));
     throw notFound(`dependencies: task ${missing.join(", ")} does not exist`);
   }
-  const unmet = known.filter((k) => k.status !== "completed").length;
-  const row = insertTask(sql, input, unmet, now);
-  addDependencies(sql, row.id, dependencies);
-  if (input.goal_id !== undefined) refreshGoalStatus(sql, input.goal_id, now);
-  return toTasks(sql, [row])[0];
+  return known;
 }
 
 /** Inserts a task row; its dependency edges are `addDependencies`' job, `unmetDeps` the caller's count. */
@@ -123,4 +128,28 @@ export function whyNothingReady(sql: SqlStorage, goalId?: number): "no_pending_t
       ? sql.exec<{ found: number }>(`SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'pending') AS found`).one().found
       : sql.exec<{ found: number }>(`SELECT EXISTS (SELECT 1 FROM tasks WHERE goal_id = ? AND status = 'pending') AS found`, goalId).one().found;
   return anyPending ? "all_pending_tasks_blocked" : "no_pending_tasks";
+}
+
+/**
+ * Up to `limit` distinct agents that ever held a task, starting with `prefix`, in order: a loose
+ * index scan (one seek per agent), so an agent with a thousand tasks costs no more than one with one.
+ */
+export function assigneesWithPrefix(sql: SqlStorage, prefix: string, limit: number): string[] {
+  const [lo, hi] = prefixRange(prefix);
+  return sql
+    .exec<{ agent: string }>(
+      `WITH RECURSIVE agents(agent) AS (
+         SELECT min(assigned_to) FROM tasks WHERE assigned_to >= ?1 AND assigned_to < ?2
+         UNION ALL
+         SELECT (SELECT min(assigned_to) FROM tasks WHERE assigned_to > agents.agent AND assigned_to < ?2)
+         FROM agents WHERE agents.agent IS NOT NULL
+         LIMIT ?3 + 1
+       )
+       SELECT agent FROM agents WHERE agent IS NOT NULL LIMIT ?3`,
+      lo,
+      hi,
+      limit,
+    )
+    .toArray()
+    .map((r) => r.agent);
 }
