@@ -214,6 +214,17 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX task_events_by_task ON task_events(task_id, id);
     `,
   },
+  {
+    name: "005_lists",
+    sql: `
+      -- Keys this object makes for itself, e.g. 'cursor': the HMAC key of list cursors
+      -- (kernel/cursor.ts). Not user data: never listed or exported.
+      CREATE TABLE runtime_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+      -- A goal's tasks in creation order (the rowid follows goal_id in the index), so that a page
+      -- of list_tasks {goal_id} is a range scan instead of a sort of all the goal's tasks.
+      CREATE INDEX tasks_in_goal ON tasks(goal_id);
+    `,
+  },
 ];
 
 export function migrate(sql: SqlStorage): void {
