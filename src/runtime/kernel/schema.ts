@@ -223,6 +223,10 @@ export const MIGRATIONS: Migration[] = [
       -- A goal's tasks in creation order (the rowid follows goal_id in the index), so that a page
       -- of list_tasks {goal_id} is a range scan instead of a sort of all the goal's tasks.
       CREATE INDEX tasks_in_goal ON tasks(goal_id);
+      -- What a pipeline summary needs of its steps, without their summaries. relay_steps is
+      -- WITHOUT ROWID, so a range scan of its key compares whole rows, 20,000-character summaries
+      -- included; this covering index lets list_relay_pipelines {view: "full"} read small rows.
+      CREATE INDEX relay_step_outcomes ON relay_steps(pipeline_id, step_index, status, quality_score, l_score, output_entity_id);
     `,
   },
 ];

@@ -112,14 +112,20 @@ function summaries(sql: SqlStorage, pipelines: PipelineRow[]): { key: number; it
   if (pipelines.length === 0) return [];
   const ids = idList(pipelines.map((p) => p.id));
   const steps = new Map<string, StepOutcome[]>();
-  for (const { pipeline_id, ...step } of sql.exec<StepOutcome & Pick<StepRow, "pipeline_id">>(
-    `SELECT pipeline_id, status, quality_score, l_score, output_entity_id FROM relay_steps
-     WHERE pipeline_id IN (SELECT value FROM json_each(?)) ORDER BY pipeline_id, step_index`,
-    ids,
-  )) {
-    const list = steps.get(pipeline_id) ?? [];
-    list.push(step);
-    steps.set(pipeline_id, list);
+  type OutcomeRow = [string, StepOutcome["status"], number | null, number | null, string | null];
+  // The covering index holds these columns: the steps' rows, summaries and all, are never read.
+  // Rows as arrays: a page of 100 pipelines is 4,800 steps, and objects per row cost more than SQLite.
+  const rows = sql
+    .exec(
+      `SELECT pipeline_id, status, quality_score, l_score, output_entity_id FROM relay_steps INDEXED BY relay_step_outcomes
+       WHERE pipeline_id IN (SELECT value FROM json_each(?)) ORDER BY pipeline_id, step_index`,
+      ids,
+    )
+    .raw<OutcomeRow>();
+  for (const [pipelineId, status, quality_score, l_score, output_entity_id] of rows) {
+    const list = steps.get(pipelineId) ?? [];
+    list.push({ status, quality_score, l_score, output_entity_id });
+    steps.set(pipelineId, list);
   }
   const batons = new Map<string, string>();
   for (const b of sql.exec<Pick<BatonRow, "id" | "pipeline_id">>(
