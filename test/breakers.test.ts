@@ -349,7 +349,15 @@ describe("reading", () => {
     const runtime = freshRuntime();
     const s = await status(runtime, "ghost");
     expect(s).toMatchObject({ agent_id: "ghost", tracked: false, state: "CLOSED", can_execute: true, fallback_agent: "generalist" });
-    expect(value(await runtime.listBreakers(50))).toEqual({ total_breakers: 0, open_circuits: [], half_open_circuits: [], breakers: [] });
+    expect(value(await runtime.listBreakers({ limit: 50 }))).toEqual({
+      total_breakers: 0,
+      open_circuits: [],
+      open_count: 0,
+      half_open_circuits: [],
+      half_open_count: 0,
+      items: [],
+      next_cursor: null,
+    });
     expect(await row(runtime, "ghost")).toBeNull();
   });
 
@@ -358,9 +366,9 @@ describe("reading", () => {
     value(await runtime.tripBreaker("open-1"));
     await halfOpen(runtime, "half-1");
     value(await runtime.configureBreaker("closed-1", {}));
-    const list = value(await runtime.listBreakers(50));
+    const list = value(await runtime.listBreakers({ limit: 50 }));
     expect(list).toMatchObject({ total_breakers: 3, open_circuits: ["open-1"], half_open_circuits: ["half-1"] });
-    expect(list.breakers.map((b) => [b.agent_id, b.state, b.can_execute])).toEqual([
+    expect(list.items.map((b) => [b.agent_id, b.state, b.can_execute])).toEqual([
       ["closed-1", "CLOSED", true],
       ["half-1", "HALF_OPEN", true],
       ["open-1", "OPEN", false],
@@ -515,10 +523,10 @@ describe("listing stays small", () => {
       value(await runtime.recordBreakerFailure(agent, { failure_type: "exception", error_message: "x".repeat(5000) }));
       value(await runtime.tripBreaker(agent));
     }
-    const list = value(await runtime.listBreakers(2));
+    const list = value(await runtime.listBreakers({ limit: 2 }));
     expect(list).toMatchObject({ total_breakers: 3, open_circuits: ["a", "b", "c"] });
-    expect(list.breakers.map((b) => b.agent_id)).toEqual(["a", "b"]);
-    expect(list.breakers[0].recent_failures[0].message.length).toBeLessThanOrEqual(201);
+    expect(list.items.map((b) => b.agent_id)).toEqual(["a", "b"]);
+    expect(list.items[0].recent_failures[0].message.length).toBeLessThanOrEqual(201);
     expect((await status(runtime, "a")).recent_failures[0].message.length).toBeGreaterThan(1000);
   });
 });

@@ -111,8 +111,8 @@ describe("tenancy", () => {
     const bob = await connectAs(user());
     const goal = await alice.call("create_goal", { name: "alice's", description: "secret" });
     const t = await alice.call("create_task", { title: "alice's task", goal_id: goal.id });
-    expect(await bob.call("list_goals", {})).toEqual({ goals: [], count: 0 });
-    expect(await bob.call("list_tasks", {})).toEqual({ tasks: [], count: 0 });
+    expect(await bob.call("list_goals", {})).toEqual({ goals: [], count: 0, next_cursor: null });
+    expect(await bob.call("list_tasks", {})).toEqual({ tasks: [], count: 0, next_cursor: null });
     expect(await bob.fail("get_goal", { goal_id: goal.id })).toMatch(/^not_found/);
     expect(await bob.fail("update_task_status", { task_id: t.id, status: "cancelled" })).toMatch(/^not_found/);
     expect(await bob.call("get_next_task", { agent_id: "bob-agent" })).toEqual({ task: null, reason: "no_pending_tasks" });

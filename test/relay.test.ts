@@ -451,7 +451,7 @@ describe("listing", () => {
     const b = await pipeline(mcp, ["a"], { name: "second" });
     const c = await pipeline(mcp, ["a", "b"], { name: "third" });
     await mcp.call("advance_relay", { pipeline_id: b.pipeline_id, ...pass(b.baton.baton_id) });
-    const all = await mcp.call("list_relay_pipelines", {});
+    const all = await mcp.call("list_relay_pipelines", { view: "full" });
     expect(all.count).toBe(3);
     expect(all.pipelines.map((p: { pipeline_id: string }) => p.pipeline_id)).toEqual([c.pipeline_id, b.pipeline_id, a.pipeline_id]);
     expect(all.pipelines[1]).toMatchObject({ name: "second", status: "completed", progress_percent: 100, quality_scores: [0.9], average_quality: 0.9, baton_id: null });
@@ -460,7 +460,7 @@ describe("listing", () => {
     const completed = await mcp.call("list_relay_pipelines", { status: "completed" });
     expect(completed.pipelines.map((p: { name: string }) => p.name)).toEqual(["second"]);
     expect((await mcp.call("list_relay_pipelines", { limit: 1 })).pipelines.map((p: { name: string }) => p.name)).toEqual(["third"]);
-    expect(await mcp.call("list_relay_pipelines", { status: "failed" })).toEqual({ pipelines: [], count: 0 });
+    expect(await mcp.call("list_relay_pipelines", { status: "failed" })).toEqual({ pipelines: [], count: 0, next_cursor: null });
   });
 });
 
@@ -478,7 +478,7 @@ describe("unknown pipelines and tenancy", () => {
     const alice = await user();
     const bob = await user();
     const { pipeline_id, baton } = await pipeline(alice.mcp, ["a", "b"]);
-    expect(await bob.mcp.call("list_relay_pipelines", {})).toEqual({ pipelines: [], count: 0 });
+    expect(await bob.mcp.call("list_relay_pipelines", {})).toEqual({ pipelines: [], count: 0, next_cursor: null });
     expect(await bob.mcp.fail("get_relay_status", { pipeline_id })).toMatch(/^not_found: /);
     expect(await bob.mcp.fail("get_relay_baton", { pipeline_id })).toMatch(/^not_found: /);
     expect(await bob.mcp.fail("advance_relay", { pipeline_id, ...pass(baton.baton_id) })).toMatch(/^not_found: /);

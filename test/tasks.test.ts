@@ -208,7 +208,7 @@ describe("concurrent claims", () => {
     const claimed = answers.map(value).filter((a) => a.task !== null).map((a) => a.task!);
     expect(claimed).toHaveLength(20);
     expect(new Set(claimed.map((t) => t.id)).size).toBe(20);
-    const stored = value(await runtime.listTasks({ status: "in_progress", limit: 100 }));
+    const stored = value(await runtime.listTasks({ status: "in_progress", limit: 100 })).items;
     expect(stored).toHaveLength(20);
     // What each agent was told it holds is what storage says it holds.
     for (const t of claimed) expect(stored.find((s) => s.id === t.id)!.assigned_to).toBe(t.assigned_to);
@@ -250,11 +250,11 @@ describe("goals", () => {
     const first = value(await runtime.createGoal({ name: "first", description: "" }));
     const second = value(await runtime.createGoal({ name: "second", description: "" }));
     await task(runtime, { title: "t", goal_id: first.id });
-    const listed = value(await runtime.listGoals({ limit: 50 }));
+    const listed = value(await runtime.listGoals({ limit: 50 })).items;
     expect(listed.map((g) => g.id)).toEqual([second.id, first.id]);
     expect(listed[1].task_counts.pending).toBe(1);
-    expect(value(await runtime.listGoals({ limit: 1 })).map((g) => g.id)).toEqual([second.id]);
-    expect(value(await runtime.listGoals({ status: "completed", limit: 50 }))).toEqual([]);
+    expect(value(await runtime.listGoals({ limit: 1 })).items.map((g) => g.id)).toEqual([second.id]);
+    expect(value(await runtime.listGoals({ status: "completed", limit: 50 })).items).toEqual([]);
   });
 
   it("keeps metadata as a JSON object, not a string", async () => {

@@ -73,6 +73,13 @@ export const task = z.object({
   progress: z.string().nullable().describe("the latest progress note from heartbeat_task, kept for the next agent"),
 });
 
+/** A goal in a list: brief (id, name, status, progress) or, with view "full", the whole goal. */
+export const listedGoal = goal.partial().required({ id: true, name: true, status: true, progress: true });
+
+/** A task in a list: brief (id, title, status, priority, and blocked_by, assigned_to when set) or,
+ * with view "full", the whole task. */
+export const listedTask = task.partial().required({ id: true, title: true, status: true, priority: true });
+
 export const leaseId = z.string().min(1).max(LIMITS.leaseId).describe("the lease id get_next_task answered with");
 
 export const taskEvent = z.object({

@@ -112,6 +112,6 @@ export async function decomposeGoal(planner: Planner, request: DecomposeRequest)
 }
 
 async function existingTasks(planner: Planner, goalId: number): Promise<{ title: string; status: string }[]> {
-  const listed = await planner.runtime.listTasks({ goal_id: goalId, limit: EXISTING_TASKS_SHOWN });
-  return listed.ok ? listed.value.map((t) => ({ title: t.title, status: t.status })) : [];
+  const listed = await planner.runtime.listTasks({ goal_id: goalId, limit: EXISTING_TASKS_SHOWN, view: "brief" });
+  return listed.ok ? listed.value.items.map((t) => ({ title: t.title, status: t.status })) : [];
 }

@@ -7,7 +7,13 @@ import type { DurableObject } from "cloudflare:workers";
 import type { Runtime } from "./runtime";
 
 type Remote<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  // A method that already returns a Promise keeps its own type, generic parameters included (the
+  // list methods' `view`); inferring through it would erase them.
+  [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown>
+    ? T[K]
+    : T[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Promise<Awaited<R>>
+      : never;
 };
 
 export type RuntimeApi = Remote<Omit<Runtime, keyof DurableObject>>;

@@ -6,19 +6,23 @@
  */
 import { breakerIdsWithPrefix } from "./breakers/views";
 import { activeGoalsPage, getGoal, goalIdsWithPrefix, type Goal } from "./goals/goals";
+import type { Cursors } from "./kernel/cursor";
 import { LIMITS } from "./kernel/limits";
 import { pipelineIdsWithPrefix, runningPipelinesPage } from "./relay/views";
 import type { Task } from "./tasks/model";
 import { assigneesWithPrefix, listTasks } from "./tasks/queue";
 
-/** A goal and its tasks, the first `LIMITS.listMax` in creation order (`goal.task_counts` has the totals). */
+/**
+ * A goal and its first tasks in creation order: one full page of `list_tasks` (at most
+ * `LIMITS.listMax`, and bounded in bytes); `goal.task_counts` has the totals.
+ */
 export interface GoalWithTasks {
   goal: Goal;
   tasks: Task[];
 }
 
-export function goalWithTasks(sql: SqlStorage, goalId: number): GoalWithTasks {
-  return { goal: getGoal(sql, goalId), tasks: listTasks(sql, { goal_id: goalId, limit: LIMITS.listMax }) };
+export function goalWithTasks(sql: SqlStorage, cursors: Cursors, goalId: number): GoalWithTasks {
+  return { goal: getGoal(sql, goalId), tasks: listTasks(sql, cursors, { goal_id: goalId, limit: LIMITS.listMax }).items };
 }
 
 export interface LiveItem {

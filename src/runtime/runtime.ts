@@ -6,12 +6,14 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configureBreaker, recordFailure, recordSuccess, resetBreaker, tripBreaker, type Report } from "./breakers/machine";
-import type { BreakerConfig, BreakerList, BreakerStatus, FailureType, StateChange } from "./breakers/model";
+import type { BreakerBrief, BreakerConfig, BreakerList, BreakerQuery, BreakerStatus, FailureType, StateChange } from "./breakers/model";
 import { getBreakerStatus, listBreakers } from "./breakers/views";
 import { complete, goalWithTasks, listLive, type CompletionKind, type GoalWithTasks, type LivePage, type LivePosition } from "./catalog";
 import { handOut, heartbeat, relayBreakers, TIMED_WORK, type NextTaskAnswer, type NextTaskRequest } from "./dispatch";
-import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalEdit, type GoalStatus } from "./goals/goals";
+import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalQuery } from "./goals/goals";
+import { Cursors, cursorKey } from "./kernel/cursor";
 import { outcomeOf, type Outcome } from "./kernel/errors";
+import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
 import { nextDue, runDue } from "./kernel/timed";
@@ -24,7 +26,8 @@ import type {
   BatonAnswer,
   CreatedPipeline,
   NewPipeline,
-  PipelineFilter,
+  PipelineBrief,
+  PipelineQuery,
   PipelineSummary,
   RelayStatus,
   RetryAnswer,
@@ -34,11 +37,13 @@ import { cancelGoal } from "./tasks/cancel";
 import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
 import type { Task } from "./tasks/model";
-import { createTask, getTask, listTasks, type NewTask, type TaskDetail, type TaskFilter } from "./tasks/queue";
+import { createTask, getTask, listTasks, type NewTask, type TaskBrief, type TaskDetail, type TaskQuery } from "./tasks/queue";
 import { updateTaskStatus, type StatusChange } from "./tasks/status";
 
 export class Runtime extends DurableObject {
   private readonly sql: SqlStorage;
+  /** List cursors, under this object's own key (made on first use, kept in its SQLite). */
+  private readonly cursors = new Cursors(() => this.ctx.storage.transactionSync(() => cursorKey(this.sql)));
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -61,8 +66,11 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => getGoal(this.sql, goalId));
   }
 
-  listGoals(filter: { status?: GoalStatus; limit: number }): Outcome<Goal[]> {
-    return outcomeOf(() => listGoals(this.sql, filter));
+  // The list methods are async only so that their RPC type (api.ts) keeps the view parameter:
+  // `view` defaults to "full" here, the tools ask for "brief" (docs/lists.md).
+
+  async listGoals<V extends View = "full">(query: GoalQuery<V>): Promise<Outcome<Page<Viewed<V, GoalBrief, Goal>>>> {
+    return outcomeOf(() => listGoals(this.sql, this.cursors, query));
   }
 
   /** Changes a goal's name, description or metadata; omitted fields keep their value. */
@@ -90,8 +98,8 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => getTask(this.sql, taskId));
   }
 
-  listTasks(filter: TaskFilter): Outcome<Task[]> {
-    return outcomeOf(() => listTasks(this.sql, filter));
+  async listTasks<V extends View = "full">(query: TaskQuery<V>): Promise<Outcome<Page<Viewed<V, TaskBrief, Task>>>> {
+    return outcomeOf(() => listTasks(this.sql, this.cursors, query));
   }
 
   /** Edits a task that is not final; new dependencies are checked and the ready queue follows at once. */
@@ -120,8 +128,8 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => getBreakerStatus(this.sql, agentId, Date.now()));
   }
 
-  listBreakers(limit: number): Outcome<BreakerList> {
-    return outcomeOf(() => listBreakers(this.sql, limit, Date.now()));
+  async listBreakers<V extends View = "full">(query: BreakerQuery<V>): Promise<Outcome<BreakerList<Viewed<V, BreakerBrief, BreakerStatus>>>> {
+    return outcomeOf(() => listBreakers(this.sql, this.cursors, query, Date.now()));
   }
 
   tripBreaker(agentId: string, reason?: string): Promise<Outcome<StateChange>> {
@@ -167,15 +175,15 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => getRelayStatus(this.sql, pipelineId));
   }
 
-  listRelayPipelines(filter: PipelineFilter): Outcome<PipelineSummary[]> {
-    return outcomeOf(() => listRelayPipelines(this.sql, filter));
+  async listRelayPipelines<V extends View = "full">(query: PipelineQuery<V>): Promise<Outcome<Page<Viewed<V, PipelineBrief, PipelineSummary>>>> {
+    return outcomeOf(() => listRelayPipelines(this.sql, this.cursors, query));
   }
 
   // --- browsing: resources and completions ---------------------------------------------------
 
   /** A goal and its tasks in one read. */
   goalWithTasks(goalId: number): Outcome<GoalWithTasks> {
-    return outcomeOf(() => goalWithTasks(this.sql, goalId));
+    return outcomeOf(() => goalWithTasks(this.sql, this.cursors, goalId));
   }
 
   /** One page of the live items (active goals, then running pipelines), from `from` or the start. */

@@ -419,7 +419,7 @@ function leaseViolations(history: TaskEvent[]): string[] {
 }
 
 async function listGoalTasks(client: ToolCaller, goalId: number): Promise<Omit<Task, "events">[]> {
-  return (await callTool<{ tasks: Omit<Task, "events">[] }>(client, "list_tasks", { goal_id: goalId, limit: 500 })).tasks;
+  return (await callTool<{ tasks: Omit<Task, "events">[] }>(client, "list_tasks", { goal_id: goalId, limit: 500, view: "full" })).tasks;
 }
 
 /** The goal's tasks that are not completed, for a failure message. */

@@ -1,7 +1,9 @@
 /** Circuit breaker tools (docs/breakers.md): one breaker per agent_id, moved by reports, trips and time. */
 import { z } from "zod";
 import { BREAKER_LIMITS, BREAKER_STATES, CONFIG_RANGES, FAILURE_TYPES } from "../../runtime/breakers/model";
+import { mapOutcome } from "../../runtime/kernel/errors";
 import type { ToolContext } from "../context";
+import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
 
@@ -69,22 +71,31 @@ const getStatus = defineTool({
   run: (args, { runtime }: ToolContext) => runtime.breakerStatus(args.agent_id),
 });
 
+/** A breaker in a list: brief (zeros left out), or with view "full" its status. */
+const listedBreaker = status.partial().required({ agent_id: true, state: true, can_execute: true });
+
 const list = defineTool({
   name: "circuit_breaker_list",
   title: "List circuit breakers",
   description:
-    "Every agent's breaker: the ids of all OPEN and HALF_OPEN ones, and the status of the first `limit` " +
-    `breakers by agent_id (total_breakers counts all). Failure messages and reasons are cut to ${BREAKER_LIMITS.listedText} ` +
-    "characters here; circuit_breaker_status shows them whole.",
-  input: z.strictObject({ limit: s.limit }),
+    `Breakers by agent_id, and the ids of the OPEN and HALF_OPEN ones (at most ${BREAKER_LIMITS.listedIds} each; *_count counts all). ` +
+    `Brief items; view "full" for the status (messages cut to ${BREAKER_LIMITS.listedText} characters).`,
+  input: z.strictObject(listInput),
   output: z.object({
     total_breakers: z.number(),
     open_circuits: z.array(z.string()),
+    open_count: z.number(),
     half_open_circuits: z.array(z.string()),
-    breakers: z.array(status),
+    half_open_count: z.number(),
+    breakers: z.array(listedBreaker),
+    ...pageOutput,
   }),
   annotations: READ_ONLY,
-  run: (args, { runtime }: ToolContext) => runtime.listBreakers(args.limit),
+  run: async (args, { runtime }: ToolContext) =>
+    mapOutcome(await runtime.listBreakers(args), ({ items, next_cursor, truncated, ...ids }) => ({
+      ...ids,
+      ...pageAnswer("breakers", { items, next_cursor, truncated }),
+    })),
 });
 
 const trip = defineTool({

@@ -7,6 +7,7 @@ import { mapOutcome } from "../../runtime/kernel/errors";
 import { LIMITS } from "../../runtime/kernel/limits";
 import { PLAN_MODES } from "../../runtime/plans/apply";
 import type { ToolContext } from "../context";
+import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
 import { resourceLink } from "../uris";
@@ -79,12 +80,11 @@ const decompose = defineTool({
 const listGoals = defineTool({
   name: "list_goals",
   title: "List goals",
-  description: "List goals, newest first, with task counts and progress.",
-  input: z.strictObject({ status: s.goalStatus.optional(), limit: s.limit }),
-  output: z.object({ goals: z.array(s.goal), count: z.number() }),
+  description: 'List goals, newest first, with their progress. Brief items; view "full" for every field.',
+  input: z.strictObject({ status: s.goalStatus.optional(), ...listInput }),
+  output: z.object({ goals: z.array(s.listedGoal), ...pageOutput }),
   annotations: READ_ONLY,
-  run: async (args, { runtime }: ToolContext) =>
-    mapOutcome(await runtime.listGoals(args), (goals) => ({ goals, count: goals.length })),
+  run: async (args, { runtime }: ToolContext) => mapOutcome(await runtime.listGoals(args), (page) => pageAnswer("goals", page)),
 });
 
 const getGoal = defineTool({

@@ -9,6 +9,7 @@ import { mapOutcome } from "../../runtime/kernel/errors";
 import { LIMITS } from "../../runtime/kernel/limits";
 import { FAILURE_REASONS, PIPELINE_STATUSES, STEP_STATUSES } from "../../runtime/relay/model";
 import type { ToolContext } from "../context";
+import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
 import { resourceLink } from "../uris";
@@ -231,15 +232,26 @@ const getStatus = defineTool({
   run: (args, { runtime }: ToolContext) => runtime.getRelayStatus(args.pipeline_id),
 });
 
+/** A pipeline in a list: brief, or with view "full" as in get_relay_status without the steps. */
+const listedPipeline = pipelineSummary.partial().required({
+  pipeline_id: true,
+  name: true,
+  status: true,
+  current_step: true,
+  total_steps: true,
+  tokens_used: true,
+  token_budget: true,
+});
+
 const listPipelines = defineTool({
   name: "list_relay_pipelines",
   title: "List relay pipelines",
-  description: "List relay pipelines, newest first, optionally of one status; each as in get_relay_status without the steps.",
-  input: z.strictObject({ status: pipelineStatus.optional(), limit: s.limit }),
-  output: z.object({ pipelines: z.array(pipelineSummary), count: z.number() }),
+  description:
+    'List relay pipelines, newest first, optionally of one status. Brief items; view "full" for get_relay_status without the steps.',
+  input: z.strictObject({ status: pipelineStatus.optional(), ...listInput }),
+  output: z.object({ pipelines: z.array(listedPipeline), ...pageOutput }),
   annotations: READ_ONLY,
-  run: async (args, { runtime }: ToolContext) =>
-    mapOutcome(await runtime.listRelayPipelines(args), (pipelines) => ({ pipelines, count: pipelines.length })),
+  run: async (args, { runtime }: ToolContext) => mapOutcome(await runtime.listRelayPipelines(args), (page) => pageAnswer("pipelines", page)),
 });
 
 export const relayTools = [createPipeline, getBaton, advance, retry, getStatus, listPipelines];

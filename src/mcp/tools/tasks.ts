@@ -8,6 +8,7 @@ import { mapOutcome } from "../../runtime/kernel/errors";
 import { LIMITS } from "../../runtime/kernel/limits";
 import { leaseMinSeconds } from "../../runtime/tasks/leases";
 import type { ToolContext } from "../context";
+import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
 import { resourceLink } from "../uris";
@@ -133,12 +134,11 @@ const heartbeatTask = defineTool({
 const listTasks = defineTool({
   name: "list_tasks",
   title: "List tasks",
-  description: "List tasks in creation order, optionally of one goal and/or one status.",
-  input: z.strictObject({ goal_id: s.id("goal").optional(), status: s.taskStatus.optional(), limit: s.limit }),
-  output: z.object({ tasks: z.array(s.task), count: z.number() }),
+  description: 'List tasks in creation order, optionally of one goal and/or one status. Brief items; view "full" for every field.',
+  input: z.strictObject({ goal_id: s.id("goal").optional(), status: s.taskStatus.optional(), ...listInput }),
+  output: z.object({ tasks: z.array(s.listedTask), ...pageOutput }),
   annotations: READ_ONLY,
-  run: async (args, { runtime }: ToolContext) =>
-    mapOutcome(await runtime.listTasks(args), (tasks) => ({ tasks, count: tasks.length })),
+  run: async (args, { runtime }: ToolContext) => mapOutcome(await runtime.listTasks(args), (page) => pageAnswer("tasks", page)),
 });
 
 const getTask = defineTool({

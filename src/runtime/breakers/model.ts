@@ -24,6 +24,8 @@
  * decide a trip exactly; messages kept up to 2,000 chars), the last 50 transitions, at most
  * `half_open_max_calls` probes.
  */
+import type { Page, PageQuery, View } from "../kernel/page";
+
 export const BREAKER_STATES = ["CLOSED", "OPEN", "HALF_OPEN"] as const;
 export type BreakerState = (typeof BREAKER_STATES)[number];
 
@@ -72,6 +74,8 @@ export const BREAKER_LIMITS = {
   eventsKept: 50,
   /** Characters of each failure message and transition reason shown by `listBreakers`. */
   listedText: 200,
+  /** Ids of OPEN (and of HALF_OPEN) breakers named by `listBreakers`. */
+  listedIds: 100,
 } as const;
 
 export interface Probe {
@@ -106,11 +110,27 @@ export interface BreakerStatus {
   recent_transitions: { from: BreakerState; to: BreakerState; reason: string; at: string }[];
 }
 
-export interface BreakerList {
+export type BreakerQuery<V extends View = View> = PageQuery<V>;
+
+/** A breaker as a list shows it by default (docs/lists.md): zeros left out. */
+export interface BreakerBrief {
+  agent_id: string;
+  state: BreakerState;
+  can_execute: boolean;
+  /** Failures inside the window; left out when none. */
+  failure_count?: number;
+  /** Left out when it can execute. */
+  retry_after_seconds?: number;
+}
+
+/** A page of breakers by agent_id, and the OPEN and HALF_OPEN ones among all of them. */
+export interface BreakerList<T = BreakerStatus> extends Page<T> {
   total_breakers: number;
+  /** At most `BREAKER_LIMITS.listedIds`, by agent_id; `open_count` counts them all. */
   open_circuits: string[];
+  open_count: number;
   half_open_circuits: string[];
-  breakers: BreakerStatus[];
+  half_open_count: number;
 }
 
 export interface StateChange {

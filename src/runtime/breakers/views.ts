@@ -1,4 +1,6 @@
 /** What a breaker looks like from outside: its status, and the list of all of them. */
+import type { Cursors } from "../kernel/cursor";
+import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type View, type Viewed } from "../kernel/page";
 import { iso, prefixRange } from "../kernel/rows";
 import {
   BREAKER_LIMITS,
@@ -8,7 +10,9 @@ import {
   failuresInWindow,
   gateOf,
   probesOf,
+  type BreakerBrief,
   type BreakerList,
+  type BreakerQuery,
   type BreakerRow,
   type BreakerState,
   type BreakerStatus,
@@ -92,27 +96,40 @@ export function getBreakerStatus(sql: SqlStorage, agentId: string, now: number):
 }
 
 /**
- * Every breaker's id by state, and the first `limit` breakers' status by agent_id. In the list a
- * failure message or transition reason is cut to `BREAKER_LIMITS.listedText` characters, so a
- * list stays small enough for an agent's context; circuit_breaker_status shows them whole.
+ * Breakers by agent_id, a page at a time, with the ids of the OPEN and HALF_OPEN ones (at most
+ * `BREAKER_LIMITS.listedIds` of each, and how many there are). In the full view a failure message
+ * or transition reason is cut to `BREAKER_LIMITS.listedText` characters, so a list stays small
+ * enough for an agent's context; circuit_breaker_status shows them whole.
  */
-export function listBreakers(sql: SqlStorage, limit: number, now: number): BreakerList {
+export function listBreakers<V extends View = "full">(
+  sql: SqlStorage,
+  cursors: Cursors,
+  query: BreakerQuery<V>,
+  now: number,
+): BreakerList<Viewed<V, BreakerBrief, BreakerStatus>> {
   const ids = (state: BreakerState) =>
-    sql.exec<{ agent_id: string }>(`SELECT agent_id FROM breakers WHERE state = ? ORDER BY agent_id`, state).toArray().map((r) => r.agent_id);
-  const rows = sql.exec<BreakerRow>(`SELECT * FROM breakers ORDER BY agent_id LIMIT ?`, limit).toArray();
-  const cut = (text: string) => (text.length > BREAKER_LIMITS.listedText ? `${text.slice(0, BREAKER_LIMITS.listedText)}…` : text);
+    sql
+      .exec<{ agent_id: string }>(`SELECT agent_id FROM breakers WHERE state = ? ORDER BY agent_id LIMIT ?`, state, BREAKER_LIMITS.listedIds)
+      .toArray()
+      .map((r) => r.agent_id);
+  const countOf = (state: BreakerState) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM breakers WHERE state = ?`, state).one().n;
+  const source: KeysetTable = { table: "breakers", key: "agent_id" };
+  const brief = viewOf(query) === "brief";
+  // A breaker row is small (no long text); the brief view skips the failure and transition logs.
+  const page = readPage(cursors, scopeOf(source), query, (after: string | null, count) =>
+    keysetRows<BreakerRow>(sql, source, "*", after, count).map((row) => ({
+      key: row.agent_id,
+      item: brief ? briefOf(sql, row, now) : listedStatus(sql, row, now),
+    })),
+  );
   return {
+    // The view chose the shape above, so the items are of the view's type.
+    ...(page as Page<Viewed<V, BreakerBrief, BreakerStatus>>),
     total_breakers: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM breakers`).one().n,
     open_circuits: ids("OPEN"),
+    open_count: countOf("OPEN"),
     half_open_circuits: ids("HALF_OPEN"),
-    breakers: rows.map((row) => {
-      const status = statusOf(sql, row, now);
-      return {
-        ...status,
-        recent_failures: status.recent_failures.map((f) => ({ ...f, message: cut(f.message) })),
-        recent_transitions: status.recent_transitions.map((t) => ({ ...t, reason: cut(t.reason) })),
-      };
-    }),
+    half_open_count: countOf("HALF_OPEN"),
   };
 }
 
@@ -123,4 +140,25 @@ export function breakerIdsWithPrefix(sql: SqlStorage, prefix: string, limit: num
     .exec<{ agent_id: string }>(`SELECT agent_id FROM breakers WHERE agent_id >= ? AND agent_id < ? ORDER BY agent_id LIMIT ?`, lo, hi, limit)
     .toArray()
     .map((r) => r.agent_id);
+}
+
+/** The status with failure messages and transition reasons cut short. */
+function listedStatus(sql: SqlStorage, row: BreakerRow, now: number): BreakerStatus {
+  const cut = (text: string) => (text.length > BREAKER_LIMITS.listedText ? `${text.slice(0, BREAKER_LIMITS.listedText)}…` : text);
+  const status = statusOf(sql, row, now);
+  return {
+    ...status,
+    recent_failures: status.recent_failures.map((f) => ({ ...f, message: cut(f.message) })),
+    recent_transitions: status.recent_transitions.map((t) => ({ ...t, reason: cut(t.reason) })),
+  };
+}
+
+/** May it execute, and if not, for how long: by the same gate as a hand-out; zeros left out. */
+function briefOf(sql: SqlStorage, row: BreakerRow, now: number): BreakerBrief {
+  const gate = gateOf(row, probesOf(sql, row.agent_id), now);
+  const brief: BreakerBrief = { agent_id: row.agent_id, state: row.state, can_execute: gate.can_execute };
+  const failures = failuresInWindow(sql, row, now);
+  if (failures > 0) brief.failure_count = failures;
+  if (gate.retry_after_seconds > 0) brief.retry_after_seconds = gate.retry_after_seconds;
+  return brief;
 }

@@ -2,8 +2,10 @@
  * Goals: a named piece of work whose tasks live in the queue. A goal's counts and progress are
  * derived from its tasks on every read, never stored, so they cannot drift.
  */
+import type { Cursors } from "../kernel/cursor";
 import { DomainError, failedPrecondition, notFound } from "../kernel/errors";
-import { iso, parseObject, type JsonObject } from "../kernel/rows";
+import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type PageQuery, type View, type Viewed } from "../kernel/page";
+import { idList, iso, parseObject, type JsonObject } from "../kernel/rows";
 
 export const GOAL_STATUSES = ["active", "completed", "cancelled"] as const;
 export type GoalStatus = (typeof GOAL_STATUSES)[number];
@@ -28,6 +30,16 @@ export interface Goal {
   task_counts: TaskCounts;
   progress: number;
 }
+
+/** A goal as a list shows it by default (docs/lists.md); `get_goal` has the counts. */
+export interface GoalBrief {
+  id: number;
+  name: string;
+  status: GoalStatus;
+  progress: number;
+}
+
+export type GoalQuery<V extends View = View> = { status?: GoalStatus } & PageQuery<V>;
 
 interface GoalRow extends Record<string, SqlStorageValue> {
   id: number;
@@ -120,13 +132,24 @@ export function getGoal(sql: SqlStorage, goalId: number): Goal {
   return toGoal(row, countsByGoal(sql, "?", goalId).get(goalId) ?? emptyCounts());
 }
 
-export function listGoals(sql: SqlStorage, filter: { status?: GoalStatus; limit: number }): Goal[] {
-  const where = filter.status ? `WHERE status = ?` : "";
-  const params: SqlStorageValue[] = filter.status ? [filter.status] : [];
-  const page = `SELECT id FROM goals ${where} ORDER BY id DESC LIMIT ?`;
-  const rows = sql.exec<GoalRow>(`SELECT * FROM goals WHERE id IN (${page}) ORDER BY id DESC`, ...params, filter.limit).toArray();
-  const counts = countsByGoal(sql, page, ...params, filter.limit);
-  return rows.map((row) => toGoal(row, counts.get(row.id) ?? emptyCounts()));
+/** Goals newest first, a page at a time; goals created during a walk are not in it. */
+export function listGoals<V extends View = "full">(sql: SqlStorage, cursors: Cursors, query: GoalQuery<V>): Page<Viewed<V, GoalBrief, Goal>> {
+  const source: KeysetTable = { table: "goals", key: "id", descending: true, filter: { status: query.status } };
+  const countsOf = (rows: { id: number }[]) => countsByGoal(sql, "SELECT value FROM json_each(?)", idList(rows.map((r) => r.id)));
+  const page =
+    viewOf(query) === "brief"
+      ? readPage(cursors, scopeOf(source), query, (after: number | null, count) => {
+          const rows = keysetRows<Pick<GoalRow, "id" | "name" | "status">>(sql, source, "id, name, status", after, count);
+          const counts = countsOf(rows);
+          return rows.map(({ id, name, status }) => ({ key: id, item: { id, name, status, progress: progressOf(counts.get(id) ?? emptyCounts()) } }));
+        })
+      : readPage(cursors, scopeOf(source), query, (after: number | null, count) => {
+          const rows = keysetRows<GoalRow>(sql, source, "*", after, count);
+          const counts = countsOf(rows);
+          return rows.map((row) => ({ key: row.id, item: toGoal(row, counts.get(row.id) ?? emptyCounts()) }));
+        });
+  // The view chose the reader above, so the items are of the view's type.
+  return page as Page<Viewed<V, GoalBrief, Goal>>;
 }
 
 /** Marks a goal cancelled (its tasks are the caller's business: see tasks/cancel.ts). */

@@ -219,6 +219,21 @@ export const MIGRATIONS: Migration[] = [
     sql: `
       -- The agents that ever held a task, for completing agent_id (resources, prompts).
       CREATE INDEX tasks_by_agent ON tasks(assigned_to) WHERE assigned_to IS NOT NULL;
+      `,
+    },
+    {
+    name: "006_lists",
+    sql: `
+      -- Keys this object makes for itself, e.g. 'cursor': the HMAC key of list cursors
+      -- (kernel/cursor.ts). Not user data: never listed or exported.
+      CREATE TABLE runtime_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+      -- A goal's tasks in creation order (the rowid follows goal_id in the index), so that a page
+      -- of list_tasks {goal_id} is a range scan instead of a sort of all the goal's tasks.
+      CREATE INDEX tasks_in_goal ON tasks(goal_id);
+      -- What a pipeline summary needs of its steps, without their summaries. relay_steps is
+      -- WITHOUT ROWID, so a range scan of its key compares whole rows, 20,000-character summaries
+      -- included; this covering index lets list_relay_pipelines {view: "full"} read small rows.
+      CREATE INDEX relay_step_outcomes ON relay_steps(pipeline_id, step_index, status, quality_score, l_score, output_entity_id);
     `,
   },
 ];

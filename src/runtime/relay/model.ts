@@ -5,6 +5,7 @@
  */
 import type { Gate } from "../breakers/model";
 import { notFound } from "../kernel/errors";
+import type { PageQuery, View } from "../kernel/page";
 
 export const PIPELINE_STATUSES = ["in_progress", "completed", "failed"] as const;
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
@@ -207,9 +208,17 @@ export interface AdvanceReport {
   baton_id?: string;
 }
 
-export interface PipelineFilter {
-  status?: PipelineStatus;
-  limit: number;
+export type PipelineQuery<V extends View = View> = { status?: PipelineStatus } & PageQuery<V>;
+
+/** A pipeline as a list shows it by default (docs/lists.md). */
+export interface PipelineBrief {
+  pipeline_id: string;
+  name: string;
+  status: PipelineStatus;
+  current_step: number;
+  total_steps: number;
+  tokens_used: number;
+  token_budget: number;
 }
 
 // --- reading ---------------------------------------------------------------------------------

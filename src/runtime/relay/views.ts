@@ -1,4 +1,6 @@
 /** How a pipeline reads from outside: its status and steps, the list, and the live baton with its prompt. */
+import type { Cursors } from "../kernel/cursor";
+import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type View, type Viewed } from "../kernel/page";
 import { idList, iso, prefixRange } from "../kernel/rows";
 import { agentProfile } from "./agents";
 import {
@@ -9,7 +11,8 @@ import {
   type BatonAnswer,
   type BatonRow,
   type BreakerLookup,
-  type PipelineFilter,
+  type PipelineBrief,
+  type PipelineQuery,
   type PipelineRow,
   type PipelineSummary,
   type RelayStatus,
@@ -18,14 +21,17 @@ import {
 } from "./model";
 import { relayPrompt } from "./prompt";
 
-export function sourceChain(steps: StepRow[]): string[] {
+/** What a summary needs of a step: not its summary text, which may be 20,000 characters. */
+type StepOutcome = Pick<StepRow, "status" | "quality_score" | "l_score" | "output_entity_id">;
+
+export function sourceChain(steps: Pick<StepRow, "status" | "output_entity_id">[]): string[] {
   return steps.filter((s) => s.status === "completed" && s.output_entity_id !== null).map((s) => s.output_entity_id!);
 }
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 export const remaining = (p: PipelineRow) => Math.max(0, p.token_budget - p.tokens_used);
 
-export function summaryOf(p: PipelineRow, steps: StepRow[], batonId: string | null): PipelineSummary {
+export function summaryOf(p: PipelineRow, steps: StepOutcome[], batonId: string | null): PipelineSummary {
   // Scores of the steps that passed their gate; a failed attempt's scores show on its step only.
   const passed = steps.filter((s) => s.status === "completed");
   const qualityScores = passed.map((s) => s.quality_score!);
@@ -76,26 +82,59 @@ export function getRelayStatus(sql: SqlStorage, pipelineId: string): RelayStatus
   return { ...summaryOf(p, steps, liveBaton(sql, pipelineId)?.id ?? null), steps: steps.map(toStep) };
 }
 
-export function listRelayPipelines(sql: SqlStorage, filter: PipelineFilter): PipelineSummary[] {
-  const where = filter.status ? `WHERE status = ?` : "";
-  const params: SqlStorageValue[] = filter.status ? [filter.status] : [];
-  const pipelines = sql.exec<PipelineRow>(`SELECT * FROM pipelines ${where} ORDER BY seq DESC LIMIT ?`, ...params, filter.limit).toArray();
+/** Pipelines newest first, a page at a time; pipelines created during a walk are not in it. */
+export function listRelayPipelines<V extends View = "full">(
+  sql: SqlStorage,
+  cursors: Cursors,
+  query: PipelineQuery<V>,
+): Page<Viewed<V, PipelineBrief, PipelineSummary>> {
+  const source: KeysetTable = { table: "pipelines", key: "seq", descending: true, filter: { status: query.status } };
+  const page =
+    viewOf(query) === "brief"
+      ? readPage(cursors, scopeOf(source), query, (after: number | null, count) =>
+          keysetRows<BriefRow>(sql, source, BRIEF_COLUMNS, after, count).map(({ seq, id, ...rest }) => ({
+            key: seq,
+            item: { pipeline_id: id, ...rest },
+          })),
+        )
+      : readPage(cursors, scopeOf(source), query, (after: number | null, count) =>
+          summaries(sql, keysetRows<PipelineRow>(sql, source, "*", after, count)),
+        );
+  // The view chose the reader above, so the items are of the view's type.
+  return page as Page<Viewed<V, PipelineBrief, PipelineSummary>>;
+}
+
+const BRIEF_COLUMNS = "seq, id, name, status, current_step, total_steps, tokens_used, token_budget";
+type BriefRow = Pick<PipelineRow, "seq" | "id" | "name" | "status" | "current_step" | "total_steps" | "tokens_used" | "token_budget">;
+
+/** Full summaries of a page of pipelines: their steps' outcomes and live batons in one query each. */
+function summaries(sql: SqlStorage, pipelines: PipelineRow[]): { key: number; item: PipelineSummary }[] {
   if (pipelines.length === 0) return [];
   const ids = idList(pipelines.map((p) => p.id));
-  const steps = new Map<string, StepRow[]>();
-  for (const s of sql.exec<StepRow>(
-    `SELECT * FROM relay_steps WHERE pipeline_id IN (SELECT value FROM json_each(?)) ORDER BY pipeline_id, step_index`,
-    ids,
-  )) {
-    const list = steps.get(s.pipeline_id) ?? [];
-    list.push(s);
-    steps.set(s.pipeline_id, list);
+  const steps = new Map<string, StepOutcome[]>();
+  type OutcomeRow = [string, StepOutcome["status"], number | null, number | null, string | null];
+  // The covering index holds these columns: the steps' rows, summaries and all, are never read.
+  // Rows as arrays: a page of 100 pipelines is 4,800 steps, and objects per row cost more than SQLite.
+  const rows = sql
+    .exec(
+      `SELECT pipeline_id, status, quality_score, l_score, output_entity_id FROM relay_steps INDEXED BY relay_step_outcomes
+       WHERE pipeline_id IN (SELECT value FROM json_each(?)) ORDER BY pipeline_id, step_index`,
+      ids,
+    )
+    .raw<OutcomeRow>();
+  for (const [pipelineId, status, quality_score, l_score, output_entity_id] of rows) {
+    const list = steps.get(pipelineId) ?? [];
+    list.push({ status, quality_score, l_score, output_entity_id });
+    steps.set(pipelineId, list);
   }
   const batons = new Map<string, string>();
-  for (const b of sql.exec<BatonRow>(`SELECT * FROM batons WHERE status = 'live' AND pipeline_id IN (SELECT value FROM json_each(?))`, ids)) {
+  for (const b of sql.exec<Pick<BatonRow, "id" | "pipeline_id">>(
+    `SELECT id, pipeline_id FROM batons WHERE status = 'live' AND pipeline_id IN (SELECT value FROM json_each(?))`,
+    ids,
+  )) {
     batons.set(b.pipeline_id, b.id);
   }
-  return pipelines.map((p) => summaryOf(p, steps.get(p.id) ?? [], batons.get(p.id) ?? null));
+  return pipelines.map((p) => ({ key: p.seq, item: summaryOf(p, steps.get(p.id) ?? [], batons.get(p.id) ?? null) }));
 }
 
 /**

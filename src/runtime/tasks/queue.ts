@@ -4,8 +4,10 @@
  * task is one indexed query however many blocked tasks rank above it.
  */
 import { assertGoalAcceptsTasks, assertGoalExists, refreshGoalStatus } from "../goals/goals";
+import type { Cursors } from "../kernel/cursor";
 import { notFound } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
+import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type PageQuery, type View, type Viewed } from "../kernel/page";
 import { idList, prefixRange, type JsonObject } from "../kernel/rows";
 import { taskEvents, type TaskEvent } from "./history";
 import { taskRow, toTasks, type Task, type TaskRow, type TaskStatus } from "./model";
@@ -28,7 +30,19 @@ export interface TaskDetail extends Task {
 export interface TaskFilter {
   goal_id?: number;
   status?: TaskStatus;
-  limit: number;
+}
+
+export type TaskQuery<V extends View = View> = TaskFilter & PageQuery<V>;
+
+/** A task as a list shows it by default (docs/lists.md): empty values left out. */
+export interface TaskBrief {
+  id: number;
+  title: string;
+  status: TaskStatus;
+  priority: number;
+  /** Dependencies not yet completed; left out when none. */
+  blocked_by?: number[];
+  assigned_to?: string;
 }
 
 export function getTask(sql: SqlStorage, taskId: number): TaskDetail {
@@ -84,21 +98,52 @@ export function addDependencies(sql: SqlStorage, taskId: number, dependencies: r
   sql.exec(`INSERT INTO task_deps (task_id, depends_on) SELECT ?, value FROM json_each(?)`, taskId, idList(dependencies));
 }
 
-export function listTasks(sql: SqlStorage, filter: TaskFilter): Task[] {
-  const clauses: string[] = [];
-  const params: SqlStorageValue[] = [];
-  if (filter.goal_id !== undefined) {
-    assertGoalExists(sql, filter.goal_id);
-    clauses.push("goal_id = ?");
-    params.push(filter.goal_id);
+/** Tasks in creation order, a page at a time; new tasks join the end of a walk. */
+export function listTasks<V extends View = "full">(sql: SqlStorage, cursors: Cursors, query: TaskQuery<V>): Page<Viewed<V, TaskBrief, Task>> {
+  if (query.goal_id !== undefined) assertGoalExists(sql, query.goal_id);
+  const source: KeysetTable = { table: "tasks", key: "id", filter: { goal_id: query.goal_id, status: query.status } };
+  const page =
+    viewOf(query) === "brief"
+      ? readPage(cursors, scopeOf(source), query, (after: number | null, count) =>
+          briefTasks(sql, keysetRows<BriefRow>(sql, source, BRIEF_COLUMNS, after, count)),
+        )
+      : readPage(cursors, scopeOf(source), query, (after: number | null, count) =>
+          toTasks(sql, keysetRows<TaskRow>(sql, source, "*", after, count)).map((task) => ({ key: task.id, item: task })),
+        );
+  // The view chose the reader above, so the items are of the view's type.
+  return page as Page<Viewed<V, TaskBrief, Task>>;
+}
+
+/** Only what the brief view shows, and `unmet_deps` to skip the dependency lookup of unblocked tasks. */
+const BRIEF_COLUMNS = "id, title, status, priority, assigned_to, unmet_deps";
+type BriefRow = Pick<TaskRow, "id" | "title" | "status" | "priority" | "assigned_to" | "unmet_deps">;
+
+function briefTasks(sql: SqlStorage, rows: BriefRow[]): { key: number; item: TaskBrief }[] {
+  const blocked = unmetDependencies(sql, rows.filter((r) => r.unmet_deps > 0).map((r) => r.id));
+  return rows.map((row) => {
+    const item: TaskBrief = { id: row.id, title: row.title, status: row.status, priority: row.priority };
+    const blockedBy = blocked.get(row.id);
+    if (blockedBy) item.blocked_by = blockedBy;
+    if (row.assigned_to !== null) item.assigned_to = row.assigned_to;
+    return { key: row.id, item };
+  });
+}
+
+/** The dependencies not yet completed of each of `taskIds`, in one query. */
+function unmetDependencies(sql: SqlStorage, taskIds: number[]): Map<number, number[]> {
+  const byTask = new Map<number, number[]>();
+  if (taskIds.length === 0) return byTask;
+  const rows = sql.exec<{ task_id: number; depends_on: number }>(
+    `SELECT d.task_id, d.depends_on FROM task_deps d JOIN tasks t ON t.id = d.depends_on
+     WHERE d.task_id IN (SELECT value FROM json_each(?)) AND t.status != 'completed' ORDER BY d.task_id, d.depends_on`,
+    idList(taskIds),
+  );
+  for (const row of rows) {
+    const list = byTask.get(row.task_id) ?? [];
+    list.push(row.depends_on);
+    byTask.set(row.task_id, list);
   }
-  if (filter.status) {
-    clauses.push("status = ?");
-    params.push(filter.status);
-  }
-  const where = clauses.length ? `WHERE ${clauses.join(" AND ")}` : "";
-  const rows = sql.exec<TaskRow>(`SELECT * FROM tasks ${where} ORDER BY id LIMIT ?`, ...params, filter.limit).toArray();
-  return toTasks(sql, rows);
+  return byTask;
 }
 
 /**
