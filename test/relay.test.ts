@@ -199,6 +199,25 @@ describe("quality gate", () => {
     expect(answer.status).toBe("completed");
   });
 
+  it("treats agent types named like Object.prototype members as custom agents (own keys only)", async () => {
+    const { mcp } = await user();
+    const names = ["constructor", "toString", "__proto__", "hasOwnProperty", "Constructor"];
+    const { pipeline_id, baton } = await pipeline(mcp, names);
+    expect(baton).toMatchObject({ agent_type: "constructor", quality_threshold: 0.6 });
+    let batonId = baton.baton_id;
+    for (let i = 0; i < names.length; i++) {
+      const { baton: live, prompt } = await mcp.call("get_relay_baton", { pipeline_id });
+      expect(live).toMatchObject({ baton_id: batonId, agent_type: names[i], quality_threshold: 0.6 });
+      expect(live.task).toContain(`the ${names[i]} step`);
+      expect(prompt).toContain(`agent ${i + 1} of ${names.length}`);
+      const answer = await mcp.call("advance_relay", { pipeline_id, ...pass(batonId, { quality_score: 0.6 }) });
+      expect(answer.status).toBe(i < names.length - 1 ? "advanced" : "completed");
+      batonId = answer.baton?.baton_id;
+    }
+    const status = await mcp.call("get_relay_status", { pipeline_id });
+    expect(status.steps.map((s: { quality_threshold: number }) => s.quality_threshold)).toEqual([0.6, 0.6, 0.6, 0.6, 0.6]);
+  });
+
   it("gives built-in thresholds case-insensitively and 0.6 to any other type", async () => {
     const { mcp } = await user();
     const { pipeline_id } = await pipeline(mcp, ["Researcher", "ANALYZER", "synthesizer", "Validator", "formatter", "code-reviewer"]);
@@ -332,17 +351,34 @@ describe("a baton is passed once", () => {
     expect(await snapshot(runtime)).toEqual(before);
   });
 
-  it("refuses a retried report without baton_id instead of applying it to the next step", async () => {
-    const { mcp, runtime } = await user();
+  it("advances the live baton for every report without baton_id, even when two steps report the same numbers", async () => {
+    const { mcp } = await user();
     const { pipeline_id } = await pipeline(mcp, ["researcher", "analyzer", "formatter"]);
-    const report = { pipeline_id, quality_score: 0.9, l_score: 0.9, tokens_used: 10, output_summary: "research notes" };
+    // SPEC §6: without baton_id the call always advances the live baton, whatever earlier reports looked like.
+    const report = { pipeline_id, quality_score: 0.9, l_score: 0.9, tokens_used: 10, output_summary: "same numbers", output_entity_id: "doc" };
+    expect(await mcp.call("advance_relay", report)).toMatchObject({ status: "advanced", step_index: 0 });
+    expect(await mcp.call("advance_relay", report)).toMatchObject({ status: "advanced", step_index: 1 });
+    expect(await mcp.call("advance_relay", report)).toMatchObject({ status: "completed", step_index: 2, tokens_used: 30 });
+  });
+
+  it("fails a budget of 1,000 on the second of two identical 600-token reports without baton_id", async () => {
+    const { mcp } = await user();
+    const { pipeline_id } = await pipeline(mcp, ["a", "b", "c"], { token_budget: 1000 });
+    const report = { pipeline_id, quality_score: 0.9, l_score: 0.9, tokens_used: 600 };
+    expect(await mcp.call("advance_relay", report)).toMatchObject({ status: "advanced", remaining_budget: 400 });
+    expect(await mcp.call("advance_relay", report)).toMatchObject({ status: "failed", reason: "budget_exhausted", tokens_used: 1200 });
+    expect(await mcp.fail("advance_relay", report)).toMatch(/^resource_exhausted: /);
+  });
+
+  it("makes a retried call safe with baton_id: the retry of a passed baton is a conflict and changes nothing", async () => {
+    const { mcp, runtime } = await user();
+    const { pipeline_id, baton } = await pipeline(mcp, ["researcher", "analyzer", "formatter"]);
+    const report = { pipeline_id, ...pass(baton.baton_id, { output_summary: "research notes" }) };
     expect(await mcp.call("advance_relay", report)).toMatchObject({ status: "advanced", step_index: 0 });
     const before = await snapshot(runtime);
-    // The same call again, e.g. a client retrying after a timeout: the analyzer never ran.
-    expect(await mcp.fail("advance_relay", report)).toMatch(/^conflict: this report repeats the one that completed step 0/);
+    // The same call again, e.g. a client retrying after a timeout: the analyzer's step is untouched.
+    expect(await mcp.fail("advance_relay", report)).toMatch(/^conflict: baton bt_\w+ is not the live baton/);
     expect(await snapshot(runtime)).toEqual(before);
-    // The analyzer's own report (different content) still advances without a baton id.
-    expect(await mcp.call("advance_relay", { ...report, output_summary: "analysis" })).toMatchObject({ status: "advanced", step_index: 1 });
   });
 
   it("keeps one baton of each pipeline live at most, enforced by storage", async () => {

@@ -168,8 +168,8 @@ const advance = defineTool({
     "and l_score ≥ 0.3; tokens_used always counts against the budget. status tells what happened: " +
     '"advanced" (next baton in baton), "completed" (last step passed), "quality_gate_failed" (reasons; the step ' +
     'waits for retry_relay_step), or "failed" (reason budget_exhausted or retries_exhausted; the pipeline is over). ' +
-    "Pass baton_id so a stale or already-passed baton is refused with conflict instead of advancing someone " +
-    "else's step. After a budget failure any advance answers resource_exhausted.",
+    "Pass baton_id to make a retry safe: a stale or passed baton is refused with conflict. After a budget " +
+    "failure any advance answers resource_exhausted.",
   input: z.strictObject({
     pipeline_id: pipelineId,
     quality_score: score("your honest assessment of how well the output meets the expected output, 0..1"),
@@ -177,7 +177,7 @@ const advance = defineTool({
     tokens_used: z.number().int().min(0).max(LIMITS.tokenBudgetMax).describe("tokens this step used (whole number ≥ 0)"),
     output_entity_id: z.string().min(1).max(LIMITS.entityId).optional().describe("where your full output is stored (1..200 chars); joins the provenance chain"),
     output_summary: s.text.optional().describe("what the next agent needs (up to 20,000 chars)"),
-    baton_id: batonId.optional().describe("the baton you hold (recommended: without it the report advances whatever baton is live)"),
+    baton_id: batonId.optional().describe("the baton you hold; without it the live baton advances"),
   }),
   output: z.object({
     status: z.enum(["advanced", "completed", "quality_gate_failed", "failed"]),
