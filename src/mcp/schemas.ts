@@ -9,7 +9,18 @@ export const id = (what: string) => z.number().int().positive().describe(`${what
 
 export const title = z.string().min(1).max(LIMITS.title);
 export const text = z.string().max(LIMITS.text);
-export const agentId = z.string().min(1).max(LIMITS.agentId);
+/**
+ * A name shown to agents inside prompts (an agent id, an agent type, a fallback agent): one line,
+ * not blank, without control characters or Unicode line breaks, so it cannot start a line of its
+ * own in a prompt built for another agent.
+ */
+export const oneLineName = z
+  .string()
+  .min(1)
+  .max(LIMITS.agentId)
+  .regex(/\S/, "a name, not blank")
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, "a name on one line, without control characters");
+export const agentId = oneLineName;
 export const priority = z
   .number()
   .int()

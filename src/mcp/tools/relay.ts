@@ -16,13 +16,8 @@ const pipelineId = z.string().min(1).max(64).describe('pipeline id ("rp_" + 12 c
 const batonId = z.string().min(1).max(64).describe('baton id ("bt_" + 16 characters)');
 const score = (what: string) => z.number().min(0).max(1).describe(what);
 const pipelineStatus = z.enum(PIPELINE_STATUSES);
-/** A role name shown in prompts: one line, not blank, no control characters. */
-const agentType = z
-  .string()
-  .min(1)
-  .max(LIMITS.title)
-  .regex(/\S/, "a role name, not blank")
-  .regex(/^[^\u0000-\u001f\u007f]*$/, "a name on one line, without control characters");
+/** A role name shown in prompts, and the agent_id of its breaker. */
+const agentType = s.oneLineName;
 
 const baton = z.object({
   baton_id: z.string(),
