@@ -29,12 +29,34 @@ export const priority = z
   .describe(`${LIMITS.priorityMin}..${LIMITS.priorityMax}, higher first among ready tasks (default ${LIMITS.priorityDefault})`);
 export const limit = z.number().int().min(1).max(LIMITS.listMax).default(LIMITS.listDefault).describe(`at most this many (1..${LIMITS.listMax}, default ${LIMITS.listDefault})`);
 
+/**
+ * Whether `value` nests objects and arrays more than `max` levels deep (the value itself is level
+ * 1). Iterative, and stops at the first level too deep, so a hostile value costs no recursion.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 1; level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item !== null && typeof item === "object") next.push(...Object.values(item));
+    }
+    if (next.some((item) => item !== null && typeof item === "object") && depth >= max) return true;
+    level = next;
+  }
+  return false;
+}
+
 export const metadata = z
   .record(z.string(), z.unknown())
-  .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= LIMITS.metadataBytes, {
-    message: `at most ${LIMITS.metadataBytes} bytes as JSON`,
+  .check((ctx) => {
+    // Depth first: a value nested too deep is refused before anything walks it recursively.
+    if (nestedDeeperThan(ctx.value, LIMITS.metadataDepth)) {
+      ctx.issues.push({ code: "custom", message: `nested at most ${LIMITS.metadataDepth} levels deep`, input: ctx.value });
+    } else if (new TextEncoder().encode(JSON.stringify(ctx.value)).length > LIMITS.metadataBytes) {
+      ctx.issues.push({ code: "custom", message: `at most ${LIMITS.metadataBytes} bytes as JSON`, input: ctx.value });
+    }
   })
-  .describe(`free-form JSON object (at most ${LIMITS.metadataBytes / 1024} KiB as JSON)`);
+  .describe(`free-form JSON object (at most ${LIMITS.metadataBytes / 1024} KiB as JSON, ${LIMITS.metadataDepth} levels deep)`);
 
 export const timestamp = z.string().describe("ISO 8601 UTC");
 
