@@ -3,16 +3,18 @@
  * from the calling agent, or from the templates; validated before anything is written, written
  * whole or not at all, and never over existing work.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { decomposeGoal, type DecomposeRequest, type Decomposition, type Planner } from "../src/planning/decompose";
-import { DEFAULT_MODEL, providerSettings, type ProviderOptions } from "../src/planning/anthropic";
+import { dailyCallLimit, DEFAULT_MODEL, providerSettings, type ProviderOptions } from "../src/planning/anthropic";
 import type { Strategy } from "../src/planning/strategies";
 import type { RuntimeApi } from "../src/runtime/api";
 import type { Outcome } from "../src/runtime/kernel/errors";
+import { spendModelCall } from "../src/runtime/plans/budget";
 import { answers, FakeAnthropic, samplePlans, type PlannedTaskJson } from "./helpers/fake-anthropic";
 import { connectAs } from "./helpers/mcp";
-import { freshRuntime, value, withSql } from "./helpers/runtime";
+import { freshRuntime, stubOf, value, withSql } from "./helpers/runtime";
 
 const KEY = "sk-ant-test-0123456789-secret";
 
@@ -362,5 +364,86 @@ describe("templates", () => {
     const mcp = await connectAs(`decompose-${crypto.randomUUID()}`);
     const goal = await mcp.call("create_goal", { name: "g", description: "" });
     expect(await mcp.call("decompose_goal", { goal_id: goal.id, strategy: "parallel" })).toMatchObject({ source: "template", model: null, count: 3 });
+  });
+});
+
+describe("the daily cap on model calls (DECOMPOSE_DAILY_LIMIT)", () => {
+  const nextUtcMidnight = () => new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000).toISOString();
+
+  it("counts every model call, the repair too, and then refuses with resource_exhausted saying when it resets, calling nothing and writing nothing", async () => {
+    const runtime = freshRuntime();
+    const vars = { DECOMPOSE_DAILY_LIMIT: "3" };
+    const first = await goalIn(runtime);
+    const fake = new FakeAnthropic(answers.plan(samplePlans.sequential), answers.plan([...cycle]), answers.plan(samplePlans.parallel));
+    value(await decompose(runtime, { goal_id: first.id }, fake, vars)); // 1 call
+    const second = await goalIn(runtime);
+    value(await decompose(runtime, { goal_id: second.id }, fake, vars)); // 2 calls: the plan and its repair
+    expect(fake.requests).toHaveLength(3);
+
+    const third = await goalIn(runtime);
+    const before = await snapshot(runtime);
+    const refusedFake = new FakeAnthropic(answers.plan(samplePlans.sequential));
+    const outcome = await decompose(runtime, { goal_id: third.id }, refusedFake, vars);
+    expect(outcome).toMatchObject({ ok: false, error: { code: "resource_exhausted" } });
+    if (!outcome.ok) {
+      expect(outcome.error.message).toContain("3 model calls per day");
+      expect(outcome.error.message).toContain(`resets at ${nextUtcMidnight()}`);
+    }
+    expect(refusedFake.requests).toHaveLength(0);
+    expect(await snapshot(runtime)).toEqual(before);
+    // Plans that need no model are never capped.
+    expect(value(await decompose(runtime, { goal_id: third.id, tasks: [{ title: "mine" }] }, refusedFake, vars)).source).toBe("agent");
+  });
+
+  it("refuses a repair the cap does not allow: resource_exhausted after the one call it did allow, nothing written", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const before = await snapshot(runtime);
+    const fake = new FakeAnthropic(answers.plan([...cycle]), answers.plan(samplePlans.sequential));
+    const outcome = await decompose(runtime, { goal_id: goal.id }, fake, { DECOMPOSE_DAILY_LIMIT: "1" });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "resource_exhausted" } });
+    expect(fake.requests).toHaveLength(1);
+    expect(await snapshot(runtime)).toEqual(before);
+  });
+
+  it("turns decomposition by the model off at 0, while the caller's own plan still works", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const fake = new FakeAnthropic(answers.plan(samplePlans.sequential));
+    expect(await decompose(runtime, { goal_id: goal.id }, fake, { DECOMPOSE_DAILY_LIMIT: "0" })).toMatchObject({ ok: false, error: { code: "resource_exhausted" } });
+    expect(fake.requests).toHaveLength(0);
+    expect(value(await decompose(runtime, { goal_id: goal.id, tasks: [{ title: "mine" }] }, fake, { DECOMPOSE_DAILY_LIMIT: "0" })).count).toBe(1);
+  });
+
+  it("is counted per user, atomically: of many concurrent calls exactly the cap gets through", async () => {
+    const alice = freshRuntime();
+    const bob = freshRuntime();
+    const answers5 = await Promise.all(Array.from({ length: 8 }, () => alice.spendModelCall(5)));
+    expect(answers5.filter((a) => a.ok)).toHaveLength(5);
+    expect(answers5.filter((a) => !a.ok).every((a) => !a.ok && a.error.code === "resource_exhausted")).toBe(true);
+    expect(value(await bob.spendModelCall(5))).toMatchObject({ used: 1, limit: 5, resets_at: nextUtcMidnight() });
+  });
+
+  it("starts again at each UTC midnight and keeps only today's count", async () => {
+    const runtime = freshRuntime();
+    const day = Date.parse("2026-11-23T00:00:00.000Z");
+    const counts = await runInDurableObject(stubOf(runtime), (_instance, state) => {
+      const sql = state.storage.sql;
+      const spend = (at: number) => state.storage.transactionSync(() => spendModelCall(sql, 2, at));
+      const used = [spend(day + 1000).used, spend(day + 86_399_999).used];
+      expect(() => spend(day + 86_399_999)).toThrow(/resets at 2026-11-24T00:00:00\.000Z/);
+      const tomorrow = spend(day + 86_400_000);
+      return { used, tomorrow, rows: sql.exec("SELECT * FROM model_calls").toArray() };
+    });
+    expect(counts.used).toEqual([1, 2]);
+    expect(counts.tomorrow).toEqual({ day: "2026-11-24", used: 1, limit: 2, resets_at: "2026-11-25T00:00:00.000Z" });
+    expect(counts.rows).toEqual([{ day: "2026-11-24", calls: 1 }]);
+  });
+
+  it("reads DECOMPOSE_DAILY_LIMIT as a whole number ≥ 0, 100 when unset or anything else", () => {
+    expect(dailyCallLimit(undefined)).toBe(100);
+    expect(dailyCallLimit("25")).toBe(25);
+    expect(dailyCallLimit(" 0 ")).toBe(0);
+    for (const ignored of ["", "-1", "1.5", "ten", "1e400"]) expect(dailyCallLimit(ignored)).toBe(100);
   });
 });

@@ -214,6 +214,17 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX task_events_by_task ON task_events(task_id, id);
     `,
   },
+  {
+    name: "005_decompose_budget",
+    sql: `
+      -- Model calls made for decomposition per UTC day ('YYYY-MM-DD'), counted before each call
+      -- against DECOMPOSE_DAILY_LIMIT; only today's row is kept.
+      CREATE TABLE model_calls (
+        day TEXT PRIMARY KEY,
+        calls INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(sql: SqlStorage): void {
