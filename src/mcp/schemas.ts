@@ -38,7 +38,7 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   for (let depth = 1; level.length > 0; depth++) {
     const next: unknown[] = [];
     for (const item of level) {
-      if (item !== null && typeof item === "object") next.push(...Object.values(item));
+      if (item !== null && typeof item === "object") for (const child of Object.values(item)) next.push(child);
     }
     if (next.some((item) => item !== null && typeof item === "object") && depth >= max) return true;
     level = next;
