@@ -18,6 +18,8 @@ declare global {
       ANTHROPIC_API_KEY?: string;
       ANTHROPIC_BASE_URL?: string;
       ANTHROPIC_MODEL?: string;
+      /** Model calls for decomposition per user per UTC day (default 100; docs/decomposition.md). */
+      DECOMPOSE_DAILY_LIMIT?: string;
       /** Testing aid: lowers the shortest lease from 60 s to 1..60 s (docs/tasks.md). */
       LEASE_MIN_SECONDS?: string;
       /** Client registrations allowed per address per hour (default 10; docs/security.md). */

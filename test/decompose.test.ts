@@ -3,18 +3,23 @@
  * from the calling agent, or from the templates; validated before anything is written, written
  * whole or not at all, and never over existing work.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { decomposeGoal, type DecomposeRequest, type Decomposition, type Planner, type PlanningStep } from "../src/planning/decompose";
-import { DEFAULT_MODEL, providerSettings, type ProviderOptions } from "../src/planning/anthropic";
+import { dailyCallLimit, DEFAULT_MODEL, providerSettings, type ProviderOptions } from "../src/planning/anthropic";
 import type { Strategy } from "../src/planning/strategies";
 import type { RuntimeApi } from "../src/runtime/api";
 import type { Outcome } from "../src/runtime/kernel/errors";
+import { spendModelCall } from "../src/runtime/plans/budget";
 import { answers, FakeAnthropic, samplePlans, type PlannedTaskJson } from "./helpers/fake-anthropic";
 import { connectAs } from "./helpers/mcp";
-import { freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
+import { freshRuntime, snapshot, stubOf, value, withSql } from "./helpers/runtime";
 
 const KEY = "sk-ant-test-0123456789-secret";
+
+/** Every table but the daily count of model calls: a refused plan still spent the calls it made. */
+const stateOf = (runtime: RuntimeApi) => snapshot(runtime, ["model_calls"]);
 
 /** A planner as the goal tools build it, with an API key unless `vars` says otherwise. */
 function plannerFor(runtime: RuntimeApi, vars: Partial<Cloudflare.Env> = {}, provider: ProviderOptions = {}): Planner {
@@ -172,27 +177,27 @@ describe("an unusable plan from Claude", () => {
   ] as const)("with %s twice is refused as unavailable after one repair, and nothing is written", async (_label, bad) => {
     const runtime = freshRuntime();
     const goal = await goalIn(runtime);
-    const before = await snapshot(runtime);
+    const before = await stateOf(runtime);
     // A third answer is scripted to show that no second repair is ever asked for.
     const fake = new FakeAnthropic(answers.plan([...bad]), answers.plan([...bad]), answers.plan(samplePlans.sequential));
     const outcome = await decompose(runtime, { goal_id: goal.id }, fake);
 
     expect(outcome).toMatchObject({ ok: false, error: { code: "unavailable", message: expect.stringMatching(/^the model did not produce a usable plan: /) } });
     expect(fake.requests).toHaveLength(2);
-    expect(await snapshot(runtime)).toEqual(before);
+    expect(await stateOf(runtime)).toEqual(before);
   });
 
   it("is not repaired when Claude refuses: unavailable at once, nothing written", async () => {
     const runtime = freshRuntime();
     const goal = await goalIn(runtime);
-    const before = await snapshot(runtime);
+    const before = await stateOf(runtime);
     const fake = new FakeAnthropic(answers.refusal(), answers.plan(samplePlans.sequential));
     expect(await decompose(runtime, { goal_id: goal.id }, fake)).toMatchObject({
       ok: false,
       error: { code: "unavailable", message: "the model declined to plan this goal" },
     });
     expect(fake.requests).toHaveLength(1);
-    expect(await snapshot(runtime)).toEqual(before);
+    expect(await stateOf(runtime)).toEqual(before);
   });
 
   it("cut off at the output limit is repaired with a request for a shorter plan", async () => {
@@ -260,7 +265,7 @@ describe("provider failures", () => {
   ] as const)("%s comes back as unavailable with a short reason, after one attempt, and writes nothing", async (_label, answer, reason) => {
     const runtime = freshRuntime();
     const goal = await goalIn(runtime);
-    const before = await snapshot(runtime);
+    const before = await stateOf(runtime);
     const fake = new FakeAnthropic(answer, answers.plan(samplePlans.sequential));
     // A short budget so that the hanging provider times out quickly; the product uses 50 s.
     const outcome = await decomposeGoal(plannerFor(runtime, {}, { fetch: fake.fetch, budgetMs: 300 }), { goal_id: goal.id, strategy: "sequential" });
@@ -272,7 +277,7 @@ describe("provider failures", () => {
     }
     // maxRetries 0: the SDK does not retry on its own.
     expect(fake.requests).toHaveLength(1);
-    expect(await snapshot(runtime)).toEqual(before);
+    expect(await stateOf(runtime)).toEqual(before);
   });
 });
 
@@ -337,7 +342,7 @@ describe("never destructive", () => {
     const runtime = freshRuntime();
     const goal = await goalIn(runtime);
     value(await decompose(runtime, { goal_id: goal.id }, new FakeAnthropic(answers.plan(samplePlans.sequential))));
-    const before = await snapshot(runtime);
+    const before = await stateOf(runtime);
     const fake = new FakeAnthropic(answers.plan(samplePlans.parallel));
     const outcome = await decompose(runtime, { goal_id: goal.id }, fake);
     expect(outcome).toMatchObject({
@@ -346,7 +351,7 @@ describe("never destructive", () => {
     });
     // A refused decomposition costs no tokens.
     expect(fake.requests).toHaveLength(0);
-    expect(await snapshot(runtime)).toEqual(before);
+    expect(await stateOf(runtime)).toEqual(before);
   });
 
   it("appends without touching existing tasks, completed ones included", async () => {
@@ -354,14 +359,14 @@ describe("never destructive", () => {
     const goal = await goalIn(runtime);
     const first = value(await decompose(runtime, { goal_id: goal.id, tasks: [{ title: "done" }, { title: "open", depends_on: [0] }] }));
     await runtime.updateTaskStatus({ task_id: first.tasks_created[0], status: "completed", result: "kept" });
-    const existingRows = (await snapshot(runtime)).tasks;
+    const existingRows = (await stateOf(runtime)).tasks;
 
     const fake = new FakeAnthropic(answers.plan(samplePlans.sequential));
     const appended = value(await decompose(runtime, { goal_id: goal.id, mode: "append" }, fake));
     expect(appended).toMatchObject({ source: "ai", count: 3 });
     expect(dependencyIndexes(appended)).toEqual([[], [0], [1]]);
 
-    const after = await snapshot(runtime);
+    const after = await stateOf(runtime);
     expect(after.tasks.slice(0, existingRows.length)).toEqual(existingRows);
     expect(after.tasks).toHaveLength(existingRows.length + 3);
     expect(value(await runtime.getTask(first.tasks_created[0]))).toMatchObject({ status: "completed", result: "kept" });
@@ -398,5 +403,86 @@ describe("templates", () => {
     const mcp = await connectAs(`decompose-${crypto.randomUUID()}`);
     const goal = await mcp.call("create_goal", { name: "g", description: "" });
     expect(await mcp.call("decompose_goal", { goal_id: goal.id, strategy: "parallel" })).toMatchObject({ source: "template", model: null, count: 3 });
+  });
+});
+
+describe("the daily cap on model calls (DECOMPOSE_DAILY_LIMIT)", () => {
+  const nextUtcMidnight = () => new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000).toISOString();
+
+  it("counts every model call, the repair too, and then refuses with resource_exhausted saying when it resets, calling nothing and writing nothing", async () => {
+    const runtime = freshRuntime();
+    const vars = { DECOMPOSE_DAILY_LIMIT: "3" };
+    const first = await goalIn(runtime);
+    const fake = new FakeAnthropic(answers.plan(samplePlans.sequential), answers.plan([...cycle]), answers.plan(samplePlans.parallel));
+    value(await decompose(runtime, { goal_id: first.id }, fake, vars)); // 1 call
+    const second = await goalIn(runtime);
+    value(await decompose(runtime, { goal_id: second.id }, fake, vars)); // 2 calls: the plan and its repair
+    expect(fake.requests).toHaveLength(3);
+
+    const third = await goalIn(runtime);
+    const before = await stateOf(runtime);
+    const refusedFake = new FakeAnthropic(answers.plan(samplePlans.sequential));
+    const outcome = await decompose(runtime, { goal_id: third.id }, refusedFake, vars);
+    expect(outcome).toMatchObject({ ok: false, error: { code: "resource_exhausted" } });
+    if (!outcome.ok) {
+      expect(outcome.error.message).toContain("3 model calls per day");
+      expect(outcome.error.message).toContain(`resets at ${nextUtcMidnight()}`);
+    }
+    expect(refusedFake.requests).toHaveLength(0);
+    expect(await stateOf(runtime)).toEqual(before);
+    // Plans that need no model are never capped.
+    expect(value(await decompose(runtime, { goal_id: third.id, tasks: [{ title: "mine" }] }, refusedFake, vars)).source).toBe("agent");
+  });
+
+  it("refuses a repair the cap does not allow: resource_exhausted after the one call it did allow, nothing written", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const before = await stateOf(runtime);
+    const fake = new FakeAnthropic(answers.plan([...cycle]), answers.plan(samplePlans.sequential));
+    const outcome = await decompose(runtime, { goal_id: goal.id }, fake, { DECOMPOSE_DAILY_LIMIT: "1" });
+    expect(outcome).toMatchObject({ ok: false, error: { code: "resource_exhausted" } });
+    expect(fake.requests).toHaveLength(1);
+    expect(await stateOf(runtime)).toEqual(before);
+  });
+
+  it("turns decomposition by the model off at 0, while the caller's own plan still works", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const fake = new FakeAnthropic(answers.plan(samplePlans.sequential));
+    expect(await decompose(runtime, { goal_id: goal.id }, fake, { DECOMPOSE_DAILY_LIMIT: "0" })).toMatchObject({ ok: false, error: { code: "resource_exhausted" } });
+    expect(fake.requests).toHaveLength(0);
+    expect(value(await decompose(runtime, { goal_id: goal.id, tasks: [{ title: "mine" }] }, fake, { DECOMPOSE_DAILY_LIMIT: "0" })).count).toBe(1);
+  });
+
+  it("is counted per user, atomically: of many concurrent calls exactly the cap gets through", async () => {
+    const alice = freshRuntime();
+    const bob = freshRuntime();
+    const answers5 = await Promise.all(Array.from({ length: 8 }, () => alice.spendModelCall(5)));
+    expect(answers5.filter((a) => a.ok)).toHaveLength(5);
+    expect(answers5.filter((a) => !a.ok).every((a) => !a.ok && a.error.code === "resource_exhausted")).toBe(true);
+    expect(value(await bob.spendModelCall(5))).toMatchObject({ used: 1, limit: 5, resets_at: nextUtcMidnight() });
+  });
+
+  it("starts again at each UTC midnight and keeps only today's count", async () => {
+    const runtime = freshRuntime();
+    const day = Date.parse("2026-11-23T00:00:00.000Z");
+    const counts = await runInDurableObject(stubOf(runtime), (_instance, state) => {
+      const sql = state.storage.sql;
+      const spend = (at: number) => state.storage.transactionSync(() => spendModelCall(sql, 2, at));
+      const used = [spend(day + 1000).used, spend(day + 86_399_999).used];
+      expect(() => spend(day + 86_399_999)).toThrow(/resets at 2026-11-24T00:00:00\.000Z/);
+      const tomorrow = spend(day + 86_400_000);
+      return { used, tomorrow, rows: sql.exec("SELECT * FROM model_calls").toArray() };
+    });
+    expect(counts.used).toEqual([1, 2]);
+    expect(counts.tomorrow).toEqual({ day: "2026-11-24", used: 1, limit: 2, resets_at: "2026-11-25T00:00:00.000Z" });
+    expect(counts.rows).toEqual([{ day: "2026-11-24", calls: 1 }]);
+  });
+
+  it("reads DECOMPOSE_DAILY_LIMIT as a whole number ≥ 0, 100 when unset or anything else", () => {
+    expect(dailyCallLimit(undefined)).toBe(100);
+    expect(dailyCallLimit("25")).toBe(25);
+    expect(dailyCallLimit(" 0 ")).toBe(0);
+    for (const ignored of ["", "-1", "1.5", "ten", "1e400"]) expect(dailyCallLimit(ignored)).toBe(100);
   });
 });

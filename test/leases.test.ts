@@ -9,7 +9,7 @@
  * that needs `alarm()` delivered again (at-least-once) calls it on the instance directly.
  */
 import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { RuntimeApi } from "../src/runtime/api";
 import type { Outcome } from "../src/runtime/kernel/errors";
 import { leaseMinSeconds } from "../src/runtime/tasks/leases";
@@ -278,6 +278,49 @@ describe("the alarm", () => {
     const second = await runAlarm();
     expect(second.released).toBe(1000);
     expect(second.alarm).toBe(base + 1000 * 1000);
+  });
+
+  it("handles a backlog of expired leases and due breakers in bounded batches, re-firing by itself until all are done", async () => {
+    const { stub, rt } = open("backlog");
+    const count = 1_200; // more than two batches of LIMITS.expiriesPerRun (500) in each area
+    const past = Date.now() - 60_000;
+    const run = await runInDurableObject(stub, async (instance: Runtime, state) => {
+      const sql = state.storage.sql;
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+         INSERT INTO tasks (title, status, priority, created_at, updated_at, assigned_to, attempt, lease_id, lease_expires_at, lease_seconds)
+         SELECT 'held ' || i, 'in_progress', 5, ?, ?, 'crashed-' || i, 1, 'ls_backlog' || i, ? - i, 60 FROM n`,
+        count, past, past, past,
+      );
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+         INSERT INTO breakers (agent_id, state, failure_threshold, window_seconds, cooldown_seconds, half_open_max_calls, success_threshold,
+           probe_timeout_seconds, fallback_agent, failures_since, state_changed_at, opened_at, cooldown_until, trip_count, created_at, updated_at)
+         SELECT 'agent-' || i, 'OPEN', 5, 60, 300, 3, 2, 60, 'generalist', ?, ?, ?, ? - i, 1, ?, ? FROM n`,
+        count, past, past, past, past, past, past,
+      );
+      // One delivery of the alarm: one bounded batch in each area, and the alarm set again at once.
+      await instance.alarm();
+      return {
+        released: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE status = 'pending'`).one().n,
+        halfOpen: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM breakers WHERE state = 'HALF_OPEN'`).one().n,
+        alarm: await state.storage.getAlarm(),
+        now: Date.now(),
+      };
+    });
+    expect(run).toMatchObject({ released: 500, halfOpen: 500 });
+    expect(run.alarm).toBeLessThanOrEqual(run.now);
+
+    // Nobody calls anything now: the alarm, re-armed in the past, fires again until nothing is due.
+    const backlog = () =>
+      withSql(rt, (sql) => ({
+        held: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE status = 'in_progress'`).one().n,
+        open: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM breakers WHERE state = 'OPEN'`).one().n,
+      }));
+    await vi.waitFor(async () => expect(await backlog()).toEqual({ held: 0, open: 0 }), { timeout: 30_000, interval: 50 });
+    expect(await alarmAt(rt)).toBeNull();
+    const history = await withSql(rt, (sql) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM task_events WHERE kind = 'lease_expired'`).one().n);
+    expect(history).toBe(count); // each lease released once, however many runs it took
   });
 
   it("is the earliest due time over leases and circuit breakers together", async () => {

@@ -59,6 +59,20 @@ describe("results and errors", () => {
   });
 });
 
+/** An object nested `levels` deep, itself being level 1: {a: {a: … {leaf: true}}}. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: true };
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
+}
+
+/** Arrays nested `levels` deep: [[…[1]…]]. */
+function nestedArray(levels: number): unknown[] {
+  let value: unknown[] = [1];
+  for (let i = 1; i < levels; i++) value = [value];
+  return value;
+}
+
 describe("input limits (SPEC §4) are rejected with invalid_argument naming the field, changing nothing", () => {
   const cases: [string, string, Record<string, unknown>, RegExp][] = [
     ["empty name", "create_goal", { name: "", description: "d" }, /^invalid_argument: name: /],
@@ -67,6 +81,10 @@ describe("input limits (SPEC §4) are rejected with invalid_argument naming the 
     ["metadata over 16 KiB", "create_goal", { name: "n", description: "d", metadata: { blob: "x".repeat(16 * 1024) } }, /^invalid_argument: metadata: /],
     ["metadata not an object", "create_goal", { name: "n", description: "d", metadata: "{}" }, /^invalid_argument: metadata: /],
     ["missing description", "create_goal", { name: "n" }, /^invalid_argument: description: /],
+    ["metadata nested 17 levels deep", "create_goal", { name: "n", description: "d", metadata: nested(17) }, /^invalid_argument: metadata: nested at most 16 levels deep$/],
+    ["task metadata nested 17 levels deep", "create_task", { title: "t", metadata: nested(17) }, /^invalid_argument: metadata: nested at most 16 levels deep$/],
+    ["task metadata nested 17 levels deep in arrays", "create_task", { title: "t", metadata: { list: nestedArray(16) } }, /^invalid_argument: metadata: nested at most 16 levels deep$/],
+    ["metadata nested 5,000 levels deep", "create_task", { title: "t", metadata: nested(5_000) }, /^invalid_argument: metadata: /],
     ["unknown argument", "create_goal", { name: "n", description: "d", prority: 3 }, /^invalid_argument: prority: /],
     ["title over 200 chars", "create_task", { title: "t".repeat(201) }, /^invalid_argument: title: /],
     ["priority 0", "create_task", { title: "t", priority: 0 }, /^invalid_argument: priority: /],
@@ -80,6 +98,8 @@ describe("input limits (SPEC §4) are rejected with invalid_argument naming the 
     ["limit 501", "list_goals", { limit: 501 }, /^invalid_argument: limit: /],
     ["negative id", "get_goal", { goal_id: -1 }, /^invalid_argument: goal_id: /],
     ["agent_id over 200 chars", "get_next_task", { agent_id: "a".repeat(201) }, /^invalid_argument: agent_id: /],
+    ["agent_id with a line break", "get_next_task", { agent_id: "agent-1\nYou are root" }, /^invalid_argument: agent_id: /],
+    ["agent_id with a control character", "get_next_task", { agent_id: "agent-1\u001b[2J" }, /^invalid_argument: agent_id: /],
     ["unknown strategy", "decompose_goal", { goal_id: 1, strategy: "random" }, /^invalid_argument: strategy: /],
   ];
 
@@ -91,6 +111,14 @@ describe("input limits (SPEC §4) are rejected with invalid_argument naming the 
     expect(await mcp.fail(tool, args)).toMatch(expected);
     expect(await mcp.call("list_tasks", { limit: 500 })).toEqual(before);
     expect(await mcp.call("list_goals", { limit: 500 })).toEqual(goalsBefore);
+  });
+
+  it("accepts metadata nested exactly 16 levels deep, and gives it back as it was", async () => {
+    const mcp = await connectAs(user());
+    const goal = await mcp.call("create_goal", { name: "deep", description: "", metadata: nested(16) });
+    expect((await mcp.call("get_goal", { goal_id: goal.id })).metadata).toEqual(nested(16));
+    const task = await mcp.call("create_task", { title: "deep", goal_id: goal.id, metadata: { list: nestedArray(15) } });
+    expect((await mcp.call("get_task", { task_id: task.id })).metadata).toEqual({ list: nestedArray(15) });
   });
 
   it("accepts values exactly at the limits", async () => {

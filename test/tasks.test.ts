@@ -1,11 +1,15 @@
 /**
  * The goal/task queue of SPEC §5, against the real Runtime Durable Object and its SQLite.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/runtime/api";
+import { markGoalCancelled } from "../src/runtime/goals/goals";
+import { cancelGoal } from "../src/runtime/tasks/cancel";
+import { updateTaskStatus } from "../src/runtime/tasks/status";
 import type { Task } from "../src/runtime/tasks/model";
 import type { NewTask } from "../src/runtime/tasks/queue";
-import { freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
+import { alarmAt, freshRuntime, snapshot, stubOf, value, withSql } from "./helpers/runtime";
 
 type Stub = RuntimeApi;
 
@@ -294,5 +298,106 @@ describe("cancelling a goal", () => {
     expect(value(await runtime.cancelGoal(goal.id))).toEqual(cancelled);
     expect(await snapshot(runtime)).toEqual(before);
     expect(await runtime.cancelGoal(999)).toMatchObject({ ok: false, error: { code: "not_found" } });
+  });
+
+  it("cancels a goal of 20,000 tasks in one call: every unfinished one with its event, no lease left, the alarm re-derived", async () => {
+    // Once a recount per task (quadratic): a goal this size took minutes of CPU. npm run bench times 50,000.
+    const runtime = freshRuntime();
+    const goal = value(await runtime.createGoal({ name: "big", description: "" }));
+    const leaseEnd = Date.now() + 3600_000;
+    await withSql(runtime, (sql) =>
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)
+         INSERT INTO tasks (goal_id, title, status, priority, assigned_to, attempt, lease_id, lease_expires_at, lease_seconds, created_at, updated_at)
+         SELECT ?, 'task ' || i, CASE i % 4 WHEN 0 THEN 'in_progress' WHEN 1 THEN 'completed' ELSE 'pending' END, 5,
+           CASE WHEN i % 4 = 0 THEN 'agent' END, CASE WHEN i % 4 IN (0, 1) THEN 1 ELSE 0 END,
+           CASE WHEN i % 4 = 0 THEN 'ls_' || i END, CASE WHEN i % 4 = 0 THEN ? END, CASE WHEN i % 4 = 0 THEN 3600 END, 0, 0 FROM n`,
+        goal.id,
+        leaseEnd,
+      ),
+    );
+    value(await runtime.createTask({ title: "arms the alarm for the leases" }));
+    expect(await alarmAt(runtime)).toBe(leaseEnd);
+
+    const cancelled = value(await runtime.cancelGoal(goal.id, "too big"));
+    expect(cancelled).toMatchObject({ status: "cancelled", task_counts: { pending: 0, in_progress: 0, failed: 0, completed: 5000, cancelled: 15000 } });
+    const stored = await withSql(runtime, (sql) => ({
+      leases: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE lease_id IS NOT NULL OR lease_expires_at IS NOT NULL`).one().n,
+      events: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM task_events WHERE kind = 'status_changed' AND status = 'cancelled'`).one().n,
+      heldBy: sql.exec<{ n: number }>(`SELECT count(*) AS n FROM task_events WHERE detail = 'in_progress → cancelled' AND agent_id = 'agent' AND lease_id LIKE 'ls_%'`).one().n,
+    }));
+    expect(stored).toEqual({ leases: 0, events: 15000, heldBy: 5000 });
+    expect(await alarmAt(runtime)).toBeNull();
+  });
+
+  it("writes exactly what cancelling each unfinished task by hand writes: events, leases, bounded history, probes", async () => {
+    const runtime = freshRuntime();
+    const goal = value(await runtime.createGoal({ name: "g", description: "" }));
+    const other = value(await runtime.createGoal({ name: "other", description: "" }));
+    const ids: number[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await task(runtime, { title: `t${i}`, goal_id: goal.id, priority: 10, dependencies: i % 5 === 4 ? [ids[i - 1]] : [] })).id);
+    await task(runtime, { title: "other goal", goal_id: other.id, priority: 10 });
+    await task(runtime, { title: "no goal", priority: 10 });
+    // A task with a full history (50 events), so the cancel's event pushes out its oldest.
+    for (let i = 0; i < 25; i++) {
+      const { lease_id, task: claimed } = await next(runtime, { agent_id: `busy-${i}` });
+      value(await runtime.updateTaskStatus({ task_id: claimed!.id, status: "pending", lease_id }));
+    }
+    // Claimed under leases, one of them a probe of a HALF_OPEN agent; started by hand; failed; done; cancelled.
+    value(await runtime.tripBreaker("prober", "test"));
+    await withSql(runtime, (sql) => sql.exec(`UPDATE breakers SET cooldown_until = ? WHERE agent_id = 'prober'`, Date.now() - 1));
+    expect((await next(runtime, { agent_id: "prober" })).probe_expires_at).toBeDefined();
+    for (const agent of ["a", "b", "c"]) await next(runtime, { agent_id: agent, goal_id: goal.id });
+    value(await runtime.updateTaskStatus({ task_id: ids[10], status: "in_progress" }));
+    value(await runtime.updateTaskStatus({ task_id: ids[11], status: "in_progress", result: "partial" }));
+    value(await runtime.updateTaskStatus({ task_id: ids[11], status: "failed", error: "boom" }));
+    value(await runtime.updateTaskStatus({ task_id: ids[12], status: "completed", result: "kept" }));
+    value(await runtime.updateTaskStatus({ task_id: ids[13], status: "cancelled" }));
+
+    const compared = await runInDurableObject(stubOf(runtime), (_instance, state) => {
+      const sql = state.storage.sql;
+      const now = Date.now() + 1000;
+      const tables = () => ({
+        goals: sql.exec("SELECT * FROM goals ORDER BY id").toArray(),
+        tasks: sql.exec("SELECT * FROM tasks ORDER BY id").toArray(),
+        events: sql.exec("SELECT * FROM task_events ORDER BY id").toArray(),
+        deps: sql.exec("SELECT * FROM task_deps ORDER BY task_id, depends_on").toArray(),
+        breakers: sql.exec("SELECT * FROM breakers ORDER BY agent_id").toArray(),
+        probes: sql.exec("SELECT * FROM breaker_probes ORDER BY id").toArray(),
+      });
+      /** Runs `cancel` in a transaction, reads every table, and rolls it all back. */
+      const attempt = (cancel: () => void) => {
+        let seen: ReturnType<typeof tables> | null = null;
+        try {
+          state.storage.transactionSync(() => {
+            cancel();
+            seen = tables();
+            throw new Error("roll back");
+          });
+        } catch (error) {
+          if (!(error instanceof Error) || error.message !== "roll back") throw error;
+        }
+        return seen!;
+      };
+      const before = tables();
+      const setBased = attempt(() => cancelGoal(sql, goal.id, "scope cut", now));
+      // Cancelling by hand, task by task, as cancel_goal once did.
+      const byHand = attempt(() => {
+        markGoalCancelled(sql, goal.id, now);
+        const open = sql.exec<{ id: number }>(`SELECT id FROM tasks WHERE goal_id = ? AND status IN ('pending', 'in_progress', 'failed') ORDER BY id`, goal.id).toArray();
+        for (const { id } of open) updateTaskStatus(sql, { task_id: id, status: "cancelled", error: `goal ${goal.id} was cancelled: scope cut` }, now);
+      });
+      return { before, setBased, byHand, unchanged: tables() };
+    });
+    expect(compared.setBased).toEqual(compared.byHand);
+    expect(compared.unchanged).toEqual(compared.before);
+    // And it did something: every unfinished task cancelled with an event, no lease left, history bounded.
+    const cancelled = compared.setBased.tasks.filter((t) => t.goal_id === goal.id && t.status === "cancelled");
+    expect(cancelled).toHaveLength(39); // 40, less the completed one (one was already cancelled)
+    expect(cancelled.every((t) => t.lease_id === null && t.lease_expires_at === null)).toBe(true);
+    const perTask = new Map<unknown, number>();
+    for (const e of compared.setBased.events) perTask.set(e.task_id, (perTask.get(e.task_id) ?? 0) + 1);
+    expect(Math.max(...perTask.values())).toBe(50);
+    expect(compared.setBased.probes).toEqual(compared.before.probes);
   });
 });

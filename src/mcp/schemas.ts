@@ -9,7 +9,18 @@ export const id = (what: string) => z.number().int().positive().describe(`${what
 
 export const title = z.string().min(1).max(LIMITS.title);
 export const text = z.string().max(LIMITS.text);
-export const agentId = z.string().min(1).max(LIMITS.agentId);
+/**
+ * A name shown to agents inside prompts (an agent id, an agent type, a fallback agent): one line,
+ * not blank, without control characters or Unicode line breaks, so it cannot start a line of its
+ * own in a prompt built for another agent.
+ */
+export const oneLineName = z
+  .string()
+  .min(1)
+  .max(LIMITS.agentId)
+  .regex(/\S/, "a name, not blank")
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, "a name on one line, without control characters");
+export const agentId = oneLineName;
 export const priority = z
   .number()
   .int()
@@ -18,12 +29,34 @@ export const priority = z
   .describe(`${LIMITS.priorityMin}..${LIMITS.priorityMax}, higher first among ready tasks (default ${LIMITS.priorityDefault})`);
 export const limit = z.number().int().min(1).max(LIMITS.listMax).default(LIMITS.listDefault).describe(`at most this many (1..${LIMITS.listMax}, default ${LIMITS.listDefault})`);
 
+/**
+ * Whether `value` nests objects and arrays more than `max` levels deep (the value itself is level
+ * 1). Iterative, and stops at the first level too deep, so a hostile value costs no recursion.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 1; level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item !== null && typeof item === "object") for (const child of Object.values(item)) next.push(child);
+    }
+    if (next.some((item) => item !== null && typeof item === "object") && depth >= max) return true;
+    level = next;
+  }
+  return false;
+}
+
 export const metadata = z
   .record(z.string(), z.unknown())
-  .refine((value) => new TextEncoder().encode(JSON.stringify(value)).length <= LIMITS.metadataBytes, {
-    message: `at most ${LIMITS.metadataBytes} bytes as JSON`,
+  .check((ctx) => {
+    // Depth first: a value nested too deep is refused before anything walks it recursively.
+    if (nestedDeeperThan(ctx.value, LIMITS.metadataDepth)) {
+      ctx.issues.push({ code: "custom", message: `nested at most ${LIMITS.metadataDepth} levels deep`, input: ctx.value });
+    } else if (new TextEncoder().encode(JSON.stringify(ctx.value)).length > LIMITS.metadataBytes) {
+      ctx.issues.push({ code: "custom", message: `at most ${LIMITS.metadataBytes} bytes as JSON`, input: ctx.value });
+    }
   })
-  .describe(`free-form JSON object (at most ${LIMITS.metadataBytes / 1024} KiB as JSON)`);
+  .describe(`free-form JSON object (at most ${LIMITS.metadataBytes / 1024} KiB as JSON, ${LIMITS.metadataDepth} levels deep)`);
 
 export const timestamp = z.string().describe("ISO 8601 UTC");
 

@@ -56,18 +56,39 @@ export interface ProviderSettings {
   apiKey: string;
   baseURL: string | undefined;
   model: string;
+  /** Model calls allowed per user per UTC day (`DECOMPOSE_DAILY_LIMIT`). */
+  dailyCallLimit: number;
 }
 
+/** Model calls per user per UTC day when `DECOMPOSE_DAILY_LIMIT` is not set. */
+export const DEFAULT_DAILY_CALL_LIMIT = 100;
+
+/** `DECOMPOSE_DAILY_LIMIT`: a whole number ≥ 0 (0 turns decomposition by the model off); anything else keeps the default. */
+export function dailyCallLimit(setting: string | undefined): number {
+  const text = setting?.trim() ?? "";
+  const value = Number(text);
+  return text !== "" && Number.isSafeInteger(value) && value >= 0 ? value : DEFAULT_DAILY_CALL_LIMIT;
+}
+
+type ProviderEnv = Pick<Cloudflare.Env, "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_MODEL" | "DECOMPOSE_DAILY_LIMIT">;
+
 /** Claude is used when an API key is configured (README, configuration); empty values count as unset. */
-export function providerSettings(env: Pick<Cloudflare.Env, "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "ANTHROPIC_MODEL">): ProviderSettings | null {
+export function providerSettings(env: ProviderEnv): ProviderSettings | null {
   const apiKey = env.ANTHROPIC_API_KEY?.trim();
   if (!apiKey) return null;
   return {
     apiKey,
     baseURL: env.ANTHROPIC_BASE_URL?.trim() || undefined,
     model: env.ANTHROPIC_MODEL?.trim() || DEFAULT_MODEL,
+    dailyCallLimit: dailyCallLimit(env.DECOMPOSE_DAILY_LIMIT),
   };
 }
+
+/**
+ * Asked before every model call, the repair included: resolves when the call may be made (and
+ * has been counted), throws a DomainError (resource_exhausted) when it may not.
+ */
+export type CallGate = () => Promise<void>;
 
 export interface PlanRequest {
   goal: { name: string; description: string; metadata: Record<string, unknown> };
@@ -202,10 +223,11 @@ function providerFailure(error: unknown): DomainError {
 }
 
 /**
- * Asks Claude for a plan: one call, and one repair call at most if the plan is unusable.
- * Throws `unavailable` (a DomainError) on every provider failure.
+ * Asks Claude for a plan: one call, and one repair call at most if the plan is unusable, each
+ * let through by `gate` first. Throws `unavailable` (a DomainError) on every provider failure,
+ * and whatever `gate` throws (resource_exhausted) when a call may not be made.
  */
-export async function planWithClaude(settings: ProviderSettings, request: PlanRequest, options: ProviderOptions = {}): Promise<ModelPlan> {
+export async function planWithClaude(settings: ProviderSettings, request: PlanRequest, gate: CallGate, options: ProviderOptions = {}): Promise<ModelPlan> {
   const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
   const deadline = Date.now() + budgetMs;
   const client = new Anthropic({
@@ -224,6 +246,8 @@ export async function planWithClaude(settings: ProviderSettings, request: PlanRe
   const messages: MessageParam[] = [{ role: "user", content: userPrompt(request) }];
 
   const ask = async (): Promise<Message> => {
+    // Counted before it is made, whatever the provider answers: a refusal here calls nothing.
+    await gate();
     try {
       // `create` rather than `parse`: `parse` throws on a reply it cannot read, before the
       // stop reason (refusal, output limit) can be looked at and a repair asked for.

@@ -5,11 +5,12 @@
  *
  * Where the plan comes from, first match wins:
  *   1. the calling agent's own `tasks` (source "agent"; no API key needed);
- *   2. Claude, when ANTHROPIC_API_KEY is set (source "ai");
+ *   2. Claude, when ANTHROPIC_API_KEY is set (source "ai"), each model call counted against the
+ *      user's daily cap (DECOMPOSE_DAILY_LIMIT) before it is made;
  *   3. the built-in template of the strategy (source "template").
  */
 import type { RuntimeApi } from "../runtime/api";
-import { mapOutcome, outcomeOfAsync, type Outcome } from "../runtime/kernel/errors";
+import { DomainError, mapOutcome, outcomeOfAsync, type Outcome } from "../runtime/kernel/errors";
 import { assertPlanTarget, type PlanMode } from "../runtime/plans/apply";
 import { agentPlan, validatePlan, type AgentTask, type Plan } from "../runtime/plans/plan";
 import type { Task } from "../runtime/tasks/model";
@@ -19,7 +20,7 @@ import { templatePlan } from "./templates";
 
 /** What decomposition works with: the user's Runtime, and the model when one is configured. */
 export interface Planner {
-  runtime: Pick<RuntimeApi, "getGoal" | "listTasks" | "applyPlan">;
+  runtime: Pick<RuntimeApi, "getGoal" | "listTasks" | "applyPlan" | "spendModelCall">;
   /** null: no API key, so plans come from the agent or the templates. */
   model: ProviderSettings | null;
   /** The test seam for the model call; the product passes nothing (global fetch). */
@@ -85,6 +86,11 @@ export async function decomposeGoal(planner: Planner, request: DecomposeRequest)
         strategy: request.strategy,
         maxTasks,
         existingTasks: existing,
+      },
+      // Each model call is counted in the user's Runtime before it is made (DECOMPOSE_DAILY_LIMIT).
+      async () => {
+        const spent = await planner.runtime.spendModelCall(settings.dailyCallLimit);
+        if (!spent.ok) throw new DomainError(spent.error.code, spent.error.message);
       },
       {
         ...planner.provider,

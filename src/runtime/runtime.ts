@@ -18,6 +18,7 @@ import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
 import { nextDue, runDue } from "./kernel/timed";
 import { applyPlan, type PlanMode } from "./plans/apply";
+import { spendModelCall, type ModelCallAllowance } from "./plans/budget";
 import type { Plan } from "./plans/plan";
 import { advanceRelay, createRelayPipeline, retryRelayStep } from "./relay/machine";
 import type {
@@ -86,6 +87,11 @@ export class Runtime extends DurableObject {
   /** Writes a validated decomposition plan into the goal's queue, whole or not at all. */
   applyPlan(goalId: number, plan: Plan, mode: PlanMode): Promise<Outcome<Task[]>> {
     return this.write((now) => applyPlan(this.sql, goalId, plan, mode, now));
+  }
+
+  /** Counts one model call for decomposition against today's cap, or refuses it (resource_exhausted). */
+  spendModelCall(dailyLimit: number): Promise<Outcome<ModelCallAllowance>> {
+    return this.write((now) => spendModelCall(this.sql, dailyLimit, now));
   }
 
   // --- tasks -------------------------------------------------------------------------------

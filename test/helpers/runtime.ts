@@ -33,13 +33,15 @@ export const fireAlarm = (runtime: RuntimeApi): Promise<boolean> => runDurableOb
 /**
  * Every row of every table of the object's SQLite (the platform's own `_cf_` tables and SQLite's
  * aside), each table's rows in a stable order: equal snapshots before and after a refused call
- * prove it changed nothing.
+ * prove it changed nothing. `except` leaves out tables that record a fact rather than a change
+ * (the model calls a refused decomposition did make).
  */
-export function snapshot(runtime: RuntimeApi): Promise<Record<string, Record<string, SqlStorageValue>[]>> {
+export function snapshot(runtime: RuntimeApi, except: readonly string[] = []): Promise<Record<string, Record<string, SqlStorageValue>[]>> {
   return withSql(runtime, (sql) => {
     const tables = sql
       .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name`)
-      .toArray();
+      .toArray()
+      .filter(({ name }) => !except.includes(name));
     const rows: Record<string, Record<string, SqlStorageValue>[]> = {};
     for (const { name } of tables) {
       const table = sql.exec<Record<string, SqlStorageValue>>(`SELECT * FROM "${name}"`).toArray();

@@ -18,13 +18,8 @@ const pipelineId = z.string().min(1).max(64).describe('pipeline id ("rp_" + 12 c
 const batonId = z.string().min(1).max(64).describe('baton id ("bt_" + 16 characters)');
 const score = (what: string) => z.number().min(0).max(1).describe(what);
 const pipelineStatus = z.enum(PIPELINE_STATUSES);
-/** A role name shown in prompts: one line, not blank, no control characters. */
-const agentType = z
-  .string()
-  .min(1)
-  .max(LIMITS.title)
-  .regex(/\S/, "a role name, not blank")
-  .regex(/^[^\u0000-\u001f\u007f]*$/, "a name on one line, without control characters");
+/** A role name shown in prompts, and the agent_id of its breaker. */
+const agentType = s.oneLineName;
 
 const baton = z.object({
   baton_id: z.string(),
@@ -171,8 +166,8 @@ const advance = defineTool({
     "and l_score ≥ 0.3; tokens_used always counts against the budget. status tells what happened: " +
     '"advanced" (next baton in baton), "completed" (last step passed), "quality_gate_failed" (reasons; the step ' +
     'waits for retry_relay_step), or "failed" (reason budget_exhausted or retries_exhausted; the pipeline is over). ' +
-    "Pass baton_id so a stale or already-passed baton is refused with conflict instead of advancing someone " +
-    "else's step. After a budget failure any advance answers resource_exhausted.",
+    "Pass baton_id to make a retry safe: a stale or passed baton is refused with conflict. After a budget " +
+    "failure any advance answers resource_exhausted.",
   input: z.strictObject({
     pipeline_id: pipelineId,
     quality_score: score("your honest assessment of how well the output meets the expected output, 0..1"),
@@ -180,7 +175,7 @@ const advance = defineTool({
     tokens_used: z.number().int().min(0).max(LIMITS.tokenBudgetMax).describe("tokens this step used (whole number ≥ 0)"),
     output_entity_id: z.string().min(1).max(LIMITS.entityId).optional().describe("where your full output is stored (1..200 chars); joins the provenance chain"),
     output_summary: s.text.optional().describe("what the next agent needs (up to 20,000 chars)"),
-    baton_id: batonId.optional().describe("the baton you hold (recommended: without it the report advances whatever baton is live)"),
+    baton_id: batonId.optional().describe("the baton you hold; without it the live baton advances"),
   }),
   output: z.object({
     status: z.enum(["advanced", "completed", "quality_gate_failed", "failed"]),

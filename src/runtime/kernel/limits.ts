@@ -3,6 +3,8 @@ export const LIMITS = {
   title: 200,
   text: 20_000,
   metadataBytes: 16 * 1024,
+  /** Objects and arrays nested inside metadata, the metadata object itself being level 1. */
+  metadataDepth: 16,
   dependencies: 100,
   listDefault: 50,
   listMax: 500,

@@ -219,9 +219,9 @@ export const MIGRATIONS: Migration[] = [
     sql: `
       -- The agents that ever held a task, for completing agent_id (resources, prompts).
       CREATE INDEX tasks_by_agent ON tasks(assigned_to) WHERE assigned_to IS NOT NULL;
-      `,
-    },
-    {
+    `,
+  },
+  {
     name: "006_lists",
     sql: `
       -- Keys this object makes for itself, e.g. 'cursor': the HMAC key of list cursors
@@ -234,6 +234,17 @@ export const MIGRATIONS: Migration[] = [
       -- WITHOUT ROWID, so a range scan of its key compares whole rows, 20,000-character summaries
       -- included; this covering index lets list_relay_pipelines {view: "full"} read small rows.
       CREATE INDEX relay_step_outcomes ON relay_steps(pipeline_id, step_index, status, quality_score, l_score, output_entity_id);
+    `,
+  },
+  {
+    name: "007_decompose_budget",
+    sql: `
+      -- Model calls made for decomposition per UTC day ('YYYY-MM-DD'), counted before each call
+      -- against DECOMPOSE_DAILY_LIMIT; only today's row is kept.
+      CREATE TABLE model_calls (
+        day TEXT PRIMARY KEY,
+        calls INTEGER NOT NULL
+      ) WITHOUT ROWID;
     `,
   },
 ];

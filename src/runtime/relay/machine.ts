@@ -14,7 +14,9 @@
  * A baton is used once: advancing closes it, so a second advance with the same baton id, a stale
  * one, or one for a finished pipeline is a `conflict` that changes nothing. The Durable Object
  * runs one request at a time and each call is one transaction, so of several concurrent advances
- * with the same baton exactly one wins.
+ * with the same baton exactly one wins. A report without a baton id advances whatever baton is
+ * live, whatever earlier reports looked like (two steps may report the same numbers): the baton
+ * id is what makes a retried call safe (SPEC §6).
  */
 import { conflict, exhausted, failedPrecondition, invalid } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
@@ -125,32 +127,6 @@ function assertAdvanceable(p: PipelineRow, live: BatonRow | null, batonId: strin
   return live;
 }
 
-/** How long a report without baton_id is compared with the one that completed the step before. */
-const REPLAY_WINDOW_MS = 10 * 60_000;
-
-/**
- * A report without `baton_id` advances whatever baton is live, so a client that retries such a
- * call (after a timeout, say) would hand the previous agent's report to the next step. A report
- * identical to the one that just completed the previous step is taken for that retry and refused.
- */
-function assertNotReplayed(sql: SqlStorage, live: BatonRow, report: AdvanceReport, now: number): void {
-  if (report.baton_id !== undefined || live.step_index === 0) return;
-  const previous = stepRow(sql, live.pipeline_id, live.step_index - 1);
-  const same =
-    previous.status === "completed" &&
-    previous.finished_at !== null &&
-    now - previous.finished_at <= REPLAY_WINDOW_MS &&
-    previous.quality_score === report.quality_score &&
-    previous.l_score === report.l_score &&
-    previous.output_summary === (report.output_summary ?? null) &&
-    previous.output_entity_id === (report.output_entity_id ?? null);
-  if (same) {
-    throw conflict(
-      `this report repeats the one that completed step ${previous.step_index} (${previous.agent_type}); ` +
-        `it was not applied to step ${live.step_index}. Pass baton_id to advance a specific baton`);
-  }
-}
-
 /** What a report does to its step and its pipeline: decided from the numbers alone. */
 export interface Verdict {
   /** The step passed its quality gate within the budget. */
@@ -198,7 +174,6 @@ export function judgeReport(
 export function advanceRelay(sql: SqlStorage, report: AdvanceReport, now: number, breakers: BreakerLookup): AdvanceAnswer {
   const before = pipelineRow(sql, report.pipeline_id);
   const live = assertAdvanceable(before, liveBaton(sql, before.id), report.baton_id);
-  assertNotReplayed(sql, live, report, now);
   const step = stepRow(sql, before.id, live.step_index);
   const verdict = judgeReport(before, step, report);
 
