@@ -20,7 +20,7 @@ import {
   type NextTaskRequest,
 } from "./dispatch";
 import { createGoal, getGoal, listGoals, type Goal, type GoalStatus } from "./goals/goals";
-import { outcomeOf, type Outcome } from "./kernel/errors";
+import { mapOutcome, outcomeOf, type Outcome } from "./kernel/errors";
 import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
 import { nextDue, runDue } from "./kernel/timed";
@@ -53,6 +53,12 @@ const RELAY = "relay:";
 /** What `getRelayBaton` may wait for: the turn of `step_index` (default 0: any live baton). */
 export interface BatonWait extends Waiting {
   step_index?: number;
+}
+
+/** An attempt's outcome as a waiter sees it: null while there is nothing to answer yet. */
+function unlessNothing<T>(outcome: Outcome<T | null>): Outcome<T> | null {
+  if (!outcome.ok) return outcome;
+  return outcome.value === null ? null : { ok: true, value: outcome.value };
 }
 
 export class Runtime extends DurableObject {
@@ -118,10 +124,7 @@ export class Runtime extends DurableObject {
     const { wait_seconds: seconds, ...ask } = request;
     const handOutNow = (now: number) => handOut(this.sql, ask, now);
     if (!seconds) return this.write(handOutNow);
-    const attempt = () => {
-      const outcome = this.commit(handOutNow);
-      return outcome.ok && nothingYet(outcome.value) ? null : outcome;
-    };
+    const attempt = () => unlessNothing(mapOutcome(this.commit(handOutNow), (answer) => (nothingYet(answer) ? null : answer)));
     const topic: Topic = { key: `${QUEUE}${ask.goal_id ?? "*"}`, mayServe: () => handOutMayServe(this.sql, ask.goal_id, Date.now()) };
     // The first attempt is a write like any other (it may claim, or release an overdue lease).
     return this.serve(topic, seconds, attempt, () => this.write(handOutNow), () => this.settle());
@@ -182,11 +185,8 @@ export class Runtime extends DurableObject {
   getRelayBaton(pipelineId: string, wait: BatonWait = {}): Promise<Outcome<BatonAnswer>> {
     const look = () => outcomeOf(() => getRelayBaton(this.sql, pipelineId, relayBreakers(this.sql, Date.now())));
     if (wait.step_index === undefined && !wait.wait_seconds) return Promise.resolve(look());
-    const attempt = () => {
-      const outcome = outcomeOf(() => batonOnceReached(this.sql, pipelineId, wait.step_index ?? 0, relayBreakers(this.sql, Date.now())));
-      if (!outcome.ok) return outcome;
-      return outcome.value === null ? null : { ok: true as const, value: outcome.value };
-    };
+    const attempt = () =>
+      unlessNothing(outcomeOf(() => batonOnceReached(this.sql, pipelineId, wait.step_index ?? 0, relayBreakers(this.sql, Date.now()))));
     return this.serve({ key: `${RELAY}${pipelineId}`, mayServe: () => true }, wait.wait_seconds ?? 0, attempt, look);
   }
 
