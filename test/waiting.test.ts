@@ -351,7 +351,7 @@ describe("waiting is safe", () => {
     expect((await Promise.all(pending.map(claimed))).map((a) => a.task!.assigned_to)).toEqual(["w0", "w1", "w2", "w3", "w4"]);
   });
 
-  it(`at most ${LIMITS.waitersPerObject} calls wait per object; one more is resource_exhausted and changes nothing`, async () => {
+  it(`at most ${LIMITS.waitersPerObject} calls wait per object: one more that would have to wait is resource_exhausted, and calls that do not wait are answered as ever`, async () => {
     const rt = freshRuntime("wait-bound");
     const p = await pipeline(rt, 2);
     const pending = Array.from({ length: LIMITS.waitersPerObject }, () => rt.getRelayBaton(p.pipeline_id, { step_index: 1, wait_seconds: LONG }));
