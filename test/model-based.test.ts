@@ -86,6 +86,8 @@ class QueueModel {
   }
 
   whyNothing(goal?: number): string {
+    // A cancelled goal takes no new tasks: nothing will be ready in it again.
+    if (goal !== undefined && this.goals.get(goal)?.cancelled) return "goal_cancelled";
     const pending = [...this.tasks.values()].some((t) => t.status === "pending" && (goal === undefined || t.goal === goal));
     return pending ? "all_pending_tasks_blocked" : "no_pending_tasks";
   }

@@ -60,6 +60,9 @@ export const metadata = z
 
 export const timestamp = z.string().describe("ISO 8601 UTC");
 
+/** Waiting instead of polling (docs/tasks.md, docs/relay.md). */
+export const waitSeconds = z.number().int().min(0).max(LIMITS.waitSecondsMax).optional().describe(`wait up to this long, 0..${LIMITS.waitSecondsMax} s`);
+
 export const goalStatus = z.enum(GOAL_STATUSES);
 export const taskStatus = z.enum(TASK_STATUSES);
 

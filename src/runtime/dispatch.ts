@@ -8,7 +8,7 @@
 import { breakerTimedWork } from "./breakers/machine";
 import type { Gate } from "./breakers/model";
 import { abandonProbe, breakerGate, extendProbe, settledGate, takeProbe } from "./breakers/probes";
-import { assertGoalExists } from "./goals/goals";
+import { goalStatus } from "./goals/goals";
 import { invalid } from "./kernel/errors";
 import { LIMITS } from "./kernel/limits";
 import { iso } from "./kernel/rows";
@@ -46,6 +46,8 @@ export interface NextTaskAnswer {
   probe_expires_at?: string;
 }
 
+const GOAL_CANCELLED = "goal_cancelled";
+
 /** Without an agent: the task that would be handed out next. With one: claims it. */
 export function handOut(sql: SqlStorage, request: NextTaskRequest, now: number): NextTaskAnswer {
   if (request.lease_seconds !== undefined && request.agent_id === undefined) {
@@ -53,7 +55,8 @@ export function handOut(sql: SqlStorage, request: NextTaskRequest, now: number):
   }
   // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
   expireLeases(sql, now);
-  if (request.goal_id !== undefined) assertGoalExists(sql, request.goal_id);
+  // A cancelled goal takes no new tasks: nothing will ever be ready in it again.
+  if (request.goal_id !== undefined && goalStatus(sql, request.goal_id) === "cancelled") return { task: null, reason: GOAL_CANCELLED };
   const gate = request.agent_id === undefined ? null : settledGate(sql, request.agent_id, now);
   if (gate && !gate.can_execute) {
     return { task: null, reason: gate.reason!, retry_after_seconds: gate.retry_after_seconds, fallback_agent: gate.fallback_agent };
@@ -67,6 +70,27 @@ export function handOut(sql: SqlStorage, request: NextTaskRequest, now: number):
   if (gate?.state !== "HALF_OPEN") return { task, ...lease };
   const probeDeadline = takeProbe(sql, request.agent_id, task.id, now, now + leaseSeconds * 1000);
   return { task, ...lease, probe_expires_at: iso(probeDeadline)! };
+}
+
+/**
+ * Whether a caller waiting for work should go on waiting after this answer: nothing was handed
+ * out, and something may still become ready for it (a completion, a release, a new task, its
+ * breaker letting it through). Only a cancelled goal is final: it takes no new tasks.
+ */
+export function nothingYet(answer: NextTaskAnswer): boolean {
+  return answer.task === null && answer.reason !== GOAL_CANCELLED;
+}
+
+/**
+ * Whether a waiting hand-out for `goalId` (or any goal) could now answer anything but "nothing
+ * yet": a ready task in scope, an overdue lease to release, or the goal cancelled. Index reads
+ * only, so that every write can ask before trying the waiters one by one.
+ */
+export function handOutMayServe(sql: SqlStorage, goalId: number | undefined, now: number): boolean {
+  if (peekReady(sql, goalId) !== null) return true;
+  const expiry = nextLeaseExpiry(sql);
+  if (expiry !== null && expiry <= now) return true;
+  return goalId !== undefined && goalStatus(sql, goalId) === "cancelled";
 }
 
 /** Keeps a claimed task's lease alive, and with it the probe the claim may carry. */

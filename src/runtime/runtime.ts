@@ -2,17 +2,27 @@
  * The Runtime Durable Object: one per user id, holding that user's goals, tasks, relays and
  * breakers in its SQLite. Its public methods are the RPC surface the MCP tools call; each only
  * delegates to a domain function as one read or one transaction (`transactionSync`, no await
- * inside), after which the single alarm is re-derived from the data.
+ * inside), after which the waiters the write may concern are tried again (waiters.ts) and the
+ * single alarm is re-derived from the data.
  */
 import { DurableObject } from "cloudflare:workers";
 import { configureBreaker, recordFailure, recordSuccess, resetBreaker, tripBreaker, type Report } from "./breakers/machine";
 import type { BreakerBrief, BreakerConfig, BreakerList, BreakerQuery, BreakerStatus, FailureType, StateChange } from "./breakers/model";
 import { getBreakerStatus, listBreakers } from "./breakers/views";
 import { complete, goalWithTasks, listLive, type CompletionKind, type GoalWithTasks, type LivePage, type LivePosition } from "./catalog";
-import { handOut, heartbeat, relayBreakers, TIMED_WORK, type NextTaskAnswer, type NextTaskRequest } from "./dispatch";
+import {
+  handOut,
+  handOutMayServe,
+  heartbeat,
+  nothingYet,
+  relayBreakers,
+  TIMED_WORK,
+  type NextTaskAnswer,
+  type NextTaskRequest,
+} from "./dispatch";
 import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalQuery } from "./goals/goals";
 import { Cursors, cursorKey } from "./kernel/cursor";
-import { outcomeOf, type Outcome } from "./kernel/errors";
+import { mapOutcome, outcomeOf, type Outcome } from "./kernel/errors";
 import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
@@ -33,18 +43,36 @@ import type {
   RelayStatus,
   RetryAnswer,
 } from "./relay/model";
-import { getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
+import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
 import { cancelGoal } from "./tasks/cancel";
 import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
 import type { Task } from "./tasks/model";
 import { createTask, getTask, listTasks, type NewTask, type TaskBrief, type TaskDetail, type TaskQuery } from "./tasks/queue";
 import { updateTaskStatus, type StatusChange } from "./tasks/status";
+import { assertWaitSeconds, Waiters, type Topic, type Waiting } from "./waiters";
+
+/** Waiters for work are woken by every write; waiters for a baton by the writes of their pipeline. */
+const QUEUE = "queue:";
+const RELAY = "relay:";
+
+/** What `getRelayBaton` may wait for: the turn of `step_index` (default 0: any live baton). */
+export interface BatonWait extends Waiting {
+  step_index?: number;
+}
+
+/** An attempt's outcome as a waiter sees it: null while there is nothing to answer yet. */
+function unlessNothing<T>(outcome: Outcome<T | null>): Outcome<T> | null {
+  if (!outcome.ok) return outcome;
+  return outcome.value === null ? null : { ok: true, value: outcome.value };
+}
 
 export class Runtime extends DurableObject {
   private readonly sql: SqlStorage;
   /** List cursors, under this object's own key (made on first use, kept in its SQLite). */
   private readonly cursors = new Cursors(() => this.ctx.storage.transactionSync(() => cursorKey(this.sql)));
+  /** Calls waiting for work or for their baton, in this object's memory only (waiters.ts). */
+  private readonly waiters = new Waiters();
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -113,9 +141,19 @@ export class Runtime extends DurableObject {
     return this.write((now) => updateTask(this.sql, edit, now));
   }
 
-  /** Without an agent: the task that would be handed out next. With one: claims it. */
-  nextTask(request: NextTaskRequest): Promise<Outcome<NextTaskAnswer>> {
-    return this.write((now) => handOut(this.sql, request, now));
+  /**
+   * Without an agent: the task that would be handed out next. With one: claims it. With
+   * `wait_seconds`, when nothing is ready for the caller, waits until a write makes something
+   * ready for it (then hands it out) or the time is up (then answers as without waiting).
+   */
+  nextTask(request: NextTaskRequest & Waiting): Promise<Outcome<NextTaskAnswer>> {
+    const { wait_seconds: seconds, ...ask } = request;
+    const handOutNow = (now: number) => handOut(this.sql, ask, now);
+    if (!seconds) return this.write(handOutNow);
+    const attempt = () => unlessNothing(mapOutcome(this.commit(handOutNow), (answer) => (nothingYet(answer) ? null : answer)));
+    const topic: Topic = { key: `${QUEUE}${ask.goal_id ?? "*"}`, mayServe: () => handOutMayServe(this.sql, ask.goal_id, Date.now()) };
+    // The first attempt is a write like any other (it may claim, or release an overdue lease).
+    return this.serve(topic, seconds, attempt, () => this.write(handOutNow), () => this.settle());
   }
 
   /** Keeps a claimed task's lease alive and records the holder's progress note. */
@@ -165,16 +203,25 @@ export class Runtime extends DurableObject {
     return this.write((now) => createRelayPipeline(this.sql, input, now, relayBreakers(this.sql, now)));
   }
 
-  getRelayBaton(pipelineId: string): Outcome<BatonAnswer> {
-    return outcomeOf(() => getRelayBaton(this.sql, pipelineId, relayBreakers(this.sql, Date.now())));
+  /**
+   * The live baton and its prompt. With `wait_seconds`, answers as soon as the live baton is for
+   * `step_index` or a later step, or the pipeline has ended, or the time is up (with the live
+   * baton as it is then).
+   */
+  getRelayBaton(pipelineId: string, wait: BatonWait = {}): Promise<Outcome<BatonAnswer>> {
+    const look = () => outcomeOf(() => getRelayBaton(this.sql, pipelineId, relayBreakers(this.sql, Date.now())));
+    if (wait.step_index === undefined && !wait.wait_seconds) return Promise.resolve(look());
+    const attempt = () =>
+      unlessNothing(outcomeOf(() => batonOnceReached(this.sql, pipelineId, wait.step_index ?? 0, relayBreakers(this.sql, Date.now()))));
+    return this.serve({ key: `${RELAY}${pipelineId}`, mayServe: () => true }, wait.wait_seconds ?? 0, attempt, look);
   }
 
   advanceRelay(report: AdvanceReport): Promise<Outcome<AdvanceAnswer>> {
-    return this.write((now) => advanceRelay(this.sql, report, now, relayBreakers(this.sql, now)));
+    return this.write((now) => advanceRelay(this.sql, report, now, relayBreakers(this.sql, now)), report.pipeline_id);
   }
 
   retryRelayStep(pipelineId: string, stepIndex: number): Promise<Outcome<RetryAnswer>> {
-    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now, relayBreakers(this.sql, now)));
+    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now, relayBreakers(this.sql, now)), pipelineId);
   }
 
   getRelayStatus(pipelineId: string): Outcome<RelayStatus> {
@@ -206,16 +253,63 @@ export class Runtime extends DurableObject {
 
   override async alarm(): Promise<void> {
     this.ctx.storage.transactionSync(() => runDue(TIMED_WORK, this.sql, Date.now()));
+    // A released lease or a breaker letting its agent through again may be what a waiter waits for.
+    this.wake();
     // Set it even when it looks unchanged: while this alarm runs, the stored time may still read as
     // its own, and work left due at that same time (a bounded batch) must fire again.
     await this.rearm(true);
   }
 
-  /** Runs one mutation as one transaction; a thrown DomainError rolls all of it back. */
-  private async write<T>(mutation: (now: number) => T): Promise<Outcome<T>> {
-    const outcome = outcomeOf(() => this.ctx.storage.transactionSync(() => mutation(Date.now())));
-    if (outcome.ok) await this.rearm();
+  /**
+   * Runs one mutation as one transaction (a thrown DomainError rolls all of it back); after a
+   * successful one, tries again the waiters it may concern and re-derives the alarm. Every write
+   * may make work ready, so every write wakes the waiters for work; a relay write names its
+   * pipeline, whose waiters it wakes too.
+   */
+  private async write<T>(mutation: (now: number) => T, pipelineId?: string): Promise<Outcome<T>> {
+    const outcome = this.commit(mutation);
+    if (outcome.ok) await this.settle(pipelineId);
     return outcome;
+  }
+
+  private commit<T>(mutation: (now: number) => T): Outcome<T> {
+    return outcomeOf(() => this.ctx.storage.transactionSync(() => mutation(Date.now())));
+  }
+
+  /** After a write: wake whom it may concern (each served waiter is its own transaction), then re-arm. */
+  private async settle(pipelineId?: string): Promise<void> {
+    this.wake(pipelineId);
+    await this.rearm();
+  }
+
+  private wake(pipelineId?: string): void {
+    if (this.waiters.size === 0) return;
+    this.waiters.poke((key) => key.startsWith(QUEUE) || (pipelineId !== undefined && key === `${RELAY}${pipelineId}`));
+  }
+
+  /**
+   * Answers with `attempt` when it has an answer; otherwise, with `seconds`, waits on `topic` for
+   * a write to serve the call, and at the deadline answers `last()`, as without waiting. The
+   * waiter is registered in the same synchronous step as the first attempt, so a write cannot slip
+   * between them unseen; `afterFirst` (e.g. wake and re-arm after a first attempt that wrote) runs
+   * once it is registered. Waiting holds nothing: no lease, no transaction, no input gate.
+   */
+  private async serve<T>(
+    topic: Topic,
+    seconds: number,
+    attempt: () => Outcome<T> | null,
+    last: () => Outcome<T> | Promise<Outcome<T>>,
+    afterFirst: () => Promise<void> = async () => {},
+  ): Promise<Outcome<T>> {
+    const valid = outcomeOf(() => assertWaitSeconds(seconds));
+    if (!valid.ok) return valid;
+    const first = attempt();
+    const waiting = first === null && seconds > 0 ? outcomeOf(() => this.waiters.wait(topic, seconds, attempt)) : null;
+    await afterFirst();
+    if (first !== null) return first;
+    if (waiting === null) return last();
+    if (!waiting.ok) return waiting;
+    return (await waiting.value) ?? last();
   }
 
   /** Points the one alarm at the earliest due time in the data, or removes it. */

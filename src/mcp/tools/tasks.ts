@@ -67,6 +67,7 @@ const getNextTask = defineTool({
     lease_seconds: leaseSeconds
       .optional()
       .describe(`how long the claim lasts without a heartbeat, ${leaseMin}..${LIMITS.leaseMaxSeconds} s (default ${LIMITS.leaseDefaultSeconds})`),
+    wait_seconds: s.waitSeconds.describe(`if nothing is ready, wait up to this long for a task (0..${LIMITS.waitSecondsMax})`),
   }),
   output: z.object({
     task: s.task.nullable(),

@@ -104,6 +104,11 @@ export function assertGoalExists(sql: SqlStorage, goalId: number): void {
   goalRow(sql, goalId);
 }
 
+/** The goal's status (one primary-key read); an unknown goal is `not_found`. */
+export function goalStatus(sql: SqlStorage, goalId: number): GoalStatus {
+  return goalRow(sql, goalId).status;
+}
+
 /** A cancelled goal takes no new tasks; a completed one does, and becomes active again. */
 export function assertAcceptsTasks(goal: Pick<GoalRow, "id" | "status">): void {
   if (goal.status === "cancelled") throw failedPrecondition(`goal ${goal.id} is cancelled and takes no new tasks`);

@@ -32,4 +32,7 @@ export const LIMITS = {
   taskEvents: 50,
   /** Expired leases (and due breakers) handled per alarm run; the rest stay due and the next run takes them. */
   expiriesPerRun: 500,
+  /** Waiting instead of polling (docs/tasks.md): the longest wait of one call, and calls waiting per object. */
+  waitSecondsMax: 30,
+  waitersPerObject: 256,
 } as const;

@@ -1,5 +1,6 @@
 /** How a pipeline reads from outside: its status and steps, the list, and the live baton with its prompt. */
 import type { Cursors } from "../kernel/cursor";
+import { invalid, notFound } from "../kernel/errors";
 import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type View, type Viewed } from "../kernel/page";
 import { idList, iso, prefixRange } from "../kernel/rows";
 import { agentProfile } from "./agents";
@@ -208,4 +209,27 @@ export function pipelineIdsWithPrefix(sql: SqlStorage, prefix: string, limit: nu
     .exec<{ id: string }>(`SELECT id FROM pipelines WHERE id >= ? AND id < ? ORDER BY id LIMIT ?`, lo, hi, limit)
     .toArray()
     .map((r) => r.id);
+}
+
+/**
+ * Whether the agent of step `stepIndex` should stop waiting for its turn: the live baton is for
+ * that step or a later one, or the pipeline has ended. While an earlier step holds the baton, or
+ * the step before waits for a retry, it has not come yet. One indexed read.
+ */
+export function turnReached(sql: SqlStorage, pipelineId: string, stepIndex: number): boolean {
+  const row = sql
+    .exec<{ status: PipelineRow["status"]; total_steps: number; live_step: number | null }>(
+      `SELECT p.status, p.total_steps, b.step_index AS live_step FROM pipelines p
+       LEFT JOIN batons b ON b.pipeline_id = p.id AND b.status = 'live' WHERE p.id = ?`,
+      pipelineId,
+    )
+    .toArray()[0];
+  if (!row) throw notFound(`pipeline ${pipelineId} does not exist`);
+  if (stepIndex >= row.total_steps) throw invalid("step_index", `pipeline ${pipelineId} has steps 0..${row.total_steps - 1}`);
+  return row.status !== "in_progress" || (row.live_step !== null && row.live_step >= stepIndex);
+}
+
+/** The baton answer once `turnReached`; null before that. */
+export function batonOnceReached(sql: SqlStorage, pipelineId: string, stepIndex: number, breakers: BreakerLookup): BatonAnswer | null {
+  return turnReached(sql, pipelineId, stepIndex) ? getRelayBaton(sql, pipelineId, breakers) : null;
 }
