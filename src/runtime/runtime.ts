@@ -65,6 +65,11 @@ import {
   type TaskFilter,
 } from "./tasks";
 import { nextDue, runDue } from "./timed";
+// The owner's dashboard (see the block at the end of the class).
+import { LiveChannel } from "./live";
+import { taskGraph, type TaskGraph } from "./task-graph";
+import { exportText } from "./transfer/export";
+import { importDocument, parseDocument, type ImportSummary } from "./transfer/import";
 
 export interface NextTaskRequest {
   goal_id?: number;
@@ -242,12 +247,14 @@ export class Runtime extends DurableObject<Env> {
     // Set it even when it looks unchanged: while this alarm runs, the stored time may still read as
     // its own, and work left due at that same time (a bounded batch) must fire again.
     await this.rearm(true);
+    this.live.announce();
   }
 
   /** Runs one mutation as one transaction; a thrown DomainError rolls all of it back. */
   private async write<T>(mutation: (now: number) => T): Promise<Outcome<T>> {
     const outcome = outcomeOf(() => this.ctx.storage.transactionSync(() => mutation(Date.now())));
     if (outcome.ok) await this.rearm();
+    if (outcome.ok) this.live.announce();
     return outcome;
   }
 
@@ -258,5 +265,39 @@ export class Runtime extends DurableObject<Env> {
     if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(due);
+  }
+
+  // --- owner's dashboard -------------------------------------------------------------------
+  // Reads for the pages, export/import, and live updates over hibernatable WebSockets
+  // (src/dashboard/ is the web side). write() and alarm() announce every change.
+
+  private readonly live = new LiveChannel(this.ctx);
+
+  /** A goal and its tasks as a dependency graph (the goal page draws it). */
+  goalGraph(goalId: number): Outcome<TaskGraph> {
+    return outcomeOf(() => taskGraph(this.sql, goalId));
+  }
+
+  /** Every row of every table as the export file's text (deterministic: see transfer/export.ts). */
+  exportAll(): Outcome<string> {
+    return outcomeOf(() => exportText(this.sql));
+  }
+
+  /** Writes an export into this instance if it is empty; one transaction, refused → nothing changed. */
+  importAll(text: string): Promise<Outcome<ImportSummary>> {
+    return this.write(() => importDocument(this.sql, parseDocument(text)));
+  }
+
+  /** WebSocket upgrades from the dashboard's /live route; nothing else reaches the object over HTTP. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.accept(request);
+  }
+
+  override async webSocketMessage(ws: WebSocket): Promise<void> {
+    this.live.message(ws);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.live.close(ws, code);
   }
 }
