@@ -6,6 +6,7 @@ import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { createMcpHandler } from "agents/mcp/server";
 import { env } from "cloudflare:workers";
 import { handleAuthorize } from "./auth/authorize";
+import { handleDashboard, isDashboardPath } from "./dashboard/routes";
 import type { Env, EnvWithOAuth } from "./env";
 import { createServer } from "./mcp/server";
 
@@ -23,7 +24,8 @@ export const oauthOptions = {
     fetch: (request: Request, env: Env) => {
       const url = new URL(request.url);
       if (url.pathname === "/authorize") return handleAuthorize(request, env as EnvWithOAuth);
-      if (url.pathname === "/") return Response.redirect(new URL("/mcp", url).toString(), 302);
+      // The owner's dashboard: `/` (sign-in), /app, /assets, /live, /export, /import (src/dashboard/).
+      if (isDashboardPath(url.pathname)) return handleDashboard(request, env);
       return new Response("Not Found", { status: 404 });
     },
   },
