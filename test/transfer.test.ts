@@ -85,6 +85,23 @@ describe("export", () => {
     expect(await exportOf(rt)).toBe(await exportOf(rt));
   });
 
+  it("holds only the tables the migrations made, not what the local runtime adds to every object", async () => {
+    // wrangler dev keeps a __miniflare_do_name table with a row in each object; production has none.
+    const extra = (rt: RuntimeApi) =>
+      withSql(rt, (sql) => {
+        sql.exec(`CREATE TABLE IF NOT EXISTS __miniflare_do_name (name TEXT PRIMARY KEY)`);
+        sql.exec(`INSERT INTO __miniflare_do_name VALUES (?)`, crypto.randomUUID());
+      });
+    const source = await populated();
+    await extra(source);
+    const text = await exportOf(source);
+    expect(Object.keys((JSON.parse(text) as TransferDocument).tables)).not.toContain("__miniflare_do_name");
+    const target = freshRuntime("transfer-local");
+    await extra(target);
+    await ok(target.importAll(text));
+    expect(await exportOf(target)).toBe(text);
+  });
+
   it("of an empty instance is a valid document with empty tables", async () => {
     const doc = JSON.parse(await exportOf(freshRuntime("transfer-empty"))) as TransferDocument;
     expect(Object.values(doc.tables).every((t) => t.rows.length === 0)).toBe(true);

@@ -1,10 +1,13 @@
 /**
- * What an export holds, read from the database itself rather than from a list kept by hand: every
- * table the migrations created, its columns in declaration order, its primary key and the tables
- * its foreign keys point at. A table added by a later migration is exported and imported without
- * touching this code; a file from another schema version is refused (import.ts), so the lists
- * read here always describe both sides.
+ * What an export holds: every table the schema's migrations create, with its columns in
+ * declaration order, its primary key and the tables its foreign keys point at, read from the
+ * database itself rather than from a list kept by hand. A table added by a later migration is
+ * exported and imported without touching this code; a file from another schema version is
+ * refused (import.ts), so the lists read here always describe both sides. Tables nobody's
+ * migration made are not ours and never exported: SQLite's own, Cloudflare's (_cf_*), and those
+ * the local runtime adds (wrangler dev keeps a __miniflare_do_name table in every object).
  */
+import { MIGRATIONS } from "../schema";
 
 /** The document's identity and version; a reader refuses anything else. */
 export const EXPORT_FORMAT = "agent-runtime-export";
@@ -47,8 +50,10 @@ export interface TransferDocument {
   tables: Record<string, { columns: string[]; rows: (number | string | null)[][] }>;
 }
 
-/** Tables that are bookkeeping, not data: SQLite's own, Cloudflare's, the migration log. */
-const NOT_DATA = /^(sqlite_|_cf_)|^schema_migrations$/;
+/** The tables the migrations create (schema_migrations, the migration log, is not data). */
+const SCHEMA_TABLES = new Set(
+  MIGRATIONS.flatMap((m) => [...m.sql.matchAll(/CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?/gi)].map((match) => match[1])),
+);
 
 function cellType(declared: string): CellType {
   const type = declared.toUpperCase();
@@ -62,7 +67,7 @@ export function dataTables(sql: SqlStorage): TableInfo[] {
   const names = sql
     .exec<{ name: string; sql: string }>(`SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name`)
     .toArray()
-    .filter((t) => !NOT_DATA.test(t.name));
+    .filter((t) => SCHEMA_TABLES.has(t.name));
   return names.map(({ name, sql: ddl }) => {
     const info = sql
       .exec<{ name: string; type: string; notnull: number; pk: number }>(`SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid`, name)
