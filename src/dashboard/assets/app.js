@@ -85,6 +85,8 @@ function focusKey() {
 function swapMain(html) {
   const main = document.getElementById("main");
   if (!main) return;
+  // Before anything moves: a focused element leaves the document while it is moved.
+  const key = focusKey();
   const template = document.createElement("template");
   template.innerHTML = html;
   const fresh = template.content;
@@ -97,12 +99,11 @@ function swapMain(html) {
     const current = document.getElementById(details.id);
     if (current instanceof HTMLDetailsElement && details instanceof HTMLDetailsElement) details.open = current.open;
   }
-  const key = focusKey();
-  const graphFocus = graph && document.activeElement?.closest?.("#graph") ? document.activeElement : null;
   main.replaceChildren(fresh);
   enhance(main);
+  // The graph redraws from the new data; a focused task node is found again by its id.
   if (graph) graph.update(readGraphData());
-  const target = graphFocus && graphFocus.isConnected ? null : key ? main.querySelector(key) : null;
+  const target = key ? main.querySelector(key) : null;
   if (target instanceof HTMLElement || target instanceof SVGElement) target.focus({ preventScroll: true });
 }
 

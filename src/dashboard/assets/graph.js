@@ -265,6 +265,10 @@ export function mountGraph(container) {
       // (Fit shows the whole graph).
       const fit = fitZoom();
       zoom = fit >= 0.75 ? fit : 1;
+      applyZoom();
+      // Wider than the screen: start with the first task in view, not the left edge.
+      const first = current.at.get(current.order[0]);
+      if (first) scroll.left = Math.max(0, (first.x + NODE_W / 2) * zoom - container.clientWidth / 2);
     }
     applyZoom();
     container.scrollLeft = scroll.left;
@@ -272,12 +276,9 @@ export function mountGraph(container) {
     if (selected !== null && !byId.has(selected)) selected = null;
     highlight();
     showDetail();
-    if (focusedId !== null) container.querySelector(`#task-${focusedId}`)?.setAttribute("data-refocus", "");
-    const refocus = container.querySelector("[data-refocus]");
-    if (refocus instanceof SVGElement) {
-      refocus.removeAttribute("data-refocus");
-      refocus.focus({ preventScroll: true });
-    }
+    // Redrawn under the keyboard: the same task keeps the focus.
+    const refocus = focusedId === null ? null : container.querySelector(`#task-${focusedId}`);
+    if (refocus instanceof SVGElement) refocus.focus({ preventScroll: true });
 
     const drawn = performance.now();
     container.dataset.rendered = String(data.nodes.length);
