@@ -76,7 +76,8 @@ export async function handleDashboard(request: Request, env: Env): Promise<Respo
 
   if (path === "/live") return live(request, env);
   if (path === "/export") return method === "GET" ? exportAll(env) : notAllowed("GET");
-  if (path === "/import") return method === "POST" ? importAll(request, env, session) : notAllowed("POST");
+  // A reload of the import's answer page lands on the form, never re-sends the file.
+  if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
   if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
   return page(request, env, session, path);
 }
