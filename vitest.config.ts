@@ -41,6 +41,10 @@ export default defineConfig({
         },
       },
       {
+        // The dashboard's render benchmark (`npm run bench:dashboard`): Chromium against `wrangler dev`.
+        test: { name: "bench-dashboard", include: ["bench/**/*.browser.ts"], environment: "node", fileParallelism: false },
+      },
+      {
         // The owner's dashboard in a real browser: Chromium (playwright-core) against `wrangler dev`.
         test: {
           name: "browser",
