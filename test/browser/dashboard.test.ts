@@ -121,6 +121,7 @@ describe("the pages", () => {
     await expect(detail).toContainText("In progress");
     await expect(detail).toContainText("coder-1");
     await expect(detail.getByRole("button", { name: `#${t.docs}` })).toBeVisible();
+    await screenshot(page, "goal-details");
     await detail.getByRole("button", { name: `#${t.docs}` }).click();
     await expect(node(page, t.docs)).toBeFocused();
     // The same tasks as a table, for reading without the drawing.

@@ -251,7 +251,7 @@ export function mountGraph(container) {
     const parts = [
       `<svg class="graph-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${current.width} ${current.height}" role="group" aria-label="Task graph: ${data.nodes.length} tasks, ${data.edges.length} dependencies">`,
       `<defs><clipPath id="node-clip" clipPathUnits="userSpaceOnUse"><rect x="0" y="0" width="${NODE_W - 8}" height="${NODE_H}"></rect></clipPath>` +
-        `<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="arrow" d="M0 0L10 5L0 10z"></path></marker></defs>`,
+        `<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path class="arrow" d="M0 0L10 5L0 10z"></path></marker></defs>`,
       `<g aria-hidden="true">`,
     ];
     for (const [from, to] of data.edges) {
