@@ -203,6 +203,30 @@ describe("sign-in", () => {
     expect((await get("/app", signed)).headers.get("Location")).toBe("/");
   });
 
+  it("ends a session at its expiry even before the store forgets it", async () => {
+    const signed = await signIn();
+    expect((await get("/app", signed)).status).toBe(200);
+    // Only hashes are stored, so expire every stored session: the time inside the record decides.
+    for (const { name } of (await env.OAUTH_KV.list({ prefix: "dashboard-session:" })).keys) {
+      const record = (await env.OAUTH_KV.get<{ csrf: string; expiresAt: number }>(name, "json"))!;
+      await env.OAUTH_KV.put(name, JSON.stringify({ ...record, expiresAt: Date.now() - 1 }));
+    }
+    expect((await get("/app", signed)).headers.get("Location")).toBe("/");
+  });
+
+  it("takes a form whose Origin is null only when the browser says it came from the same origin", async () => {
+    const form = (site: string) =>
+      workerFetch(`${ORIGIN}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "null", "Sec-Fetch-Site": site, "CF-Connecting-IP": newIp() },
+        body: new URLSearchParams({ password: PASSWORD }),
+      });
+    expect((await form("same-origin")).status).toBe(303);
+    // A sandboxed frame on another site also sends Origin: null.
+    expect((await form("cross-site")).status).toBe(403);
+  });
+
   it("leaves the MCP endpoint and the OAuth flow as they were", async () => {
     const mcp = await workerFetch(`${ORIGIN}/mcp`, { method: "POST", body: "{}" });
     expect(mcp.status).toBe(401);
