@@ -95,9 +95,9 @@ async function page(request: Request, env: Env, session: Session, path: string):
   const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
   if (goal) {
     const id = Number(goal[1]);
-    const [found, graph] = await Promise.all([runtime.getGoal(id), runtime.goalGraph(id)]);
-    if (!found.ok || !graph.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
-    return show(goalPage(found.value, graph.value));
+    const found = await runtime.goalGraph(id);
+    if (!found.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
+    return show(goalPage(found.value.goal, found.value.graph));
   }
   if (path === "/app/relays") return show(relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN }))));
   const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);

@@ -273,9 +273,9 @@ export class Runtime extends DurableObject<Env> {
 
   private readonly live = new LiveChannel(this.ctx);
 
-  /** A goal and its tasks as a dependency graph (the goal page draws it). */
-  goalGraph(goalId: number): Outcome<TaskGraph> {
-    return outcomeOf(() => taskGraph(this.sql, goalId));
+  /** A goal and its tasks as a dependency graph (the goal page draws it), in one consistent read. */
+  goalGraph(goalId: number): Outcome<{ goal: Goal; graph: TaskGraph }> {
+    return outcomeOf(() => ({ goal: getGoal(this.sql, goalId), graph: taskGraph(this.sql, goalId) }));
   }
 
   /** Every row of every table as the export file's text (deterministic: see transfer/export.ts). */
