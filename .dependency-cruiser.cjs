@@ -3,7 +3,7 @@
  *   entry (src/index.ts) → auth / mcp / planning → runtime (runtime.ts, dispatch.ts) → domains → kernel
  * Type-only imports count too: a cycle of types is still two modules that cannot be read apart.
  */
-const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans)/";
+const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans|transfer)/";
 
 module.exports = {
   forbidden: [
@@ -73,6 +73,20 @@ module.exports = {
       severity: "error",
       from: { path: "^src/auth/" },
       to: { path: "^src/(mcp|planning|runtime)/" },
+    },
+    {
+      name: "dashboard-is-a-web-side",
+      comment: "The owner's pages read the Runtime over RPC and sign in through auth; they know no MCP.",
+      severity: "error",
+      from: { path: "^src/dashboard/" },
+      to: { path: "^src/(mcp|planning)/" },
+    },
+    {
+      name: "transfer-reads-tables-not-domains",
+      comment: "Export and import move rows of every table; they need no domain logic.",
+      severity: "error",
+      from: { path: "^src/runtime/transfer/" },
+      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans)/" },
     },
     {
       name: "shared-is-a-leaf",

@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**"],
+          exclude: ["test/e2e/**", "test/browser/**"],
         },
       },
       {
@@ -49,6 +49,21 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The dashboard's render benchmark (`npm run bench:dashboard`): Chromium against `wrangler dev`.
+        test: { name: "bench-dashboard", include: ["bench/**/*.browser.ts"], environment: "node", fileParallelism: false },
+      },
+      {
+        // The owner's dashboard in a real browser: Chromium (playwright-core) against `wrangler dev`.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,

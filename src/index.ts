@@ -9,6 +9,7 @@ import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
 import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
 import { mcpEndpoint, refusal } from "./auth/resource";
 import { guardStrangers } from "./auth/strangers";
+import { handleDashboard, isDashboardPath } from "./dashboard/routes";
 import { createServer } from "./mcp/server";
 
 export { LoginThrottle } from "./auth/throttle";
@@ -26,7 +27,8 @@ export const oauthOptions = {
     fetch: (request: Request, env: Cloudflare.Env) => {
       const url = new URL(request.url);
       if (url.pathname === "/authorize") return handleAuthorize(request, env as EnvWithOAuth);
-      if (url.pathname === "/") return Response.redirect(new URL("/mcp", url).toString(), 302);
+      // The owner's dashboard: `/` (sign-in), /app, /assets, /live, /export, /import (src/dashboard/).
+      if (isDashboardPath(url.pathname)) return handleDashboard(request, env);
       return new Response("Not Found", { status: 404 });
     },
   },

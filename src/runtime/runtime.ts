@@ -51,6 +51,11 @@ import type { Task } from "./tasks/model";
 import { createTask, getTask, listTasks, type NewTask, type TaskBrief, type TaskDetail, type TaskQuery } from "./tasks/queue";
 import { updateTaskStatus, type StatusChange } from "./tasks/status";
 import { assertWaitSeconds, Waiters, type Topic, type Waiting } from "./waiters";
+// The owner's dashboard (see the block at the end of the class).
+import { LiveChannel } from "./live";
+import { taskGraph, type TaskGraph } from "./tasks/graph";
+import { exportText } from "./transfer/export";
+import { importDocument, parseDocument, type ImportSummary } from "./transfer/import";
 
 /** Waiters for work are woken by every write; waiters for a baton by the writes of their pipeline. */
 const QUEUE = "queue:";
@@ -258,6 +263,7 @@ export class Runtime extends DurableObject {
     // Set it even when it looks unchanged: while this alarm runs, the stored time may still read as
     // its own, and work left due at that same time (a bounded batch) must fire again.
     await this.rearm(true);
+    this.live.announce();
   }
 
   /**
@@ -280,6 +286,7 @@ export class Runtime extends DurableObject {
   private async settle(pipelineId?: string): Promise<void> {
     this.wake(pipelineId);
     await this.rearm();
+    this.live.announce();
   }
 
   private wake(pipelineId?: string): void {
@@ -319,5 +326,39 @@ export class Runtime extends DurableObject {
     if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(due);
+  }
+
+  // --- owner's dashboard -------------------------------------------------------------------
+  // Reads for the pages, export/import, and live updates over hibernatable WebSockets
+  // (src/dashboard/ is the web side). Every settled write and every alarm run announce a change.
+
+  private readonly live = new LiveChannel(this.ctx);
+
+  /** A goal and its tasks as a dependency graph (the goal page draws it), in one consistent read. */
+  goalGraph(goalId: number): Outcome<{ goal: Goal; graph: TaskGraph }> {
+    return outcomeOf(() => ({ goal: getGoal(this.sql, goalId), graph: taskGraph(this.sql, goalId) }));
+  }
+
+  /** Every row of every table as the export file's text (deterministic: see transfer/export.ts). */
+  exportAll(): Outcome<string> {
+    return outcomeOf(() => exportText(this.sql));
+  }
+
+  /** Writes an export into this instance if it is empty; one transaction, refused → nothing changed. */
+  importAll(text: string): Promise<Outcome<ImportSummary>> {
+    return this.write(() => importDocument(this.sql, parseDocument(text)));
+  }
+
+  /** WebSocket upgrades from the dashboard's /live route; nothing else reaches the object over HTTP. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.accept(request);
+  }
+
+  override async webSocketMessage(ws: WebSocket): Promise<void> {
+    this.live.message(ws);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.live.close(ws, code);
   }
 }

@@ -31,15 +31,19 @@ export const alarmAt = (runtime: RuntimeApi): Promise<number | null> =>
 export const fireAlarm = (runtime: RuntimeApi): Promise<boolean> => runDurableObjectAlarm(stubOf(runtime));
 
 /**
- * Every row of every table of the object's SQLite (the platform's own `_cf_` tables and SQLite's
- * aside), each table's rows in a stable order: equal snapshots before and after a refused call
+ * Every row of every table of the object's SQLite (the id sequences included; the platform's own
+ * `_cf_` tables aside), each table's rows in a stable order: equal snapshots before and after a refused call
  * prove it changed nothing. `except` leaves out tables that record a fact rather than a change
  * (the model calls a refused decomposition did make).
  */
 export function snapshot(runtime: RuntimeApi, except: readonly string[] = []): Promise<Record<string, Record<string, SqlStorageValue>[]>> {
   return withSql(runtime, (sql) => {
     const tables = sql
-      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name`)
+      // _cf_* are Cloudflare's own tables, closed to SQL; of SQLite's own, the id sequences count.
+      .exec<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 4) != '_cf_'
+           AND (substr(name, 1, 7) != 'sqlite_' OR name = 'sqlite_sequence') ORDER BY name`,
+      )
       .toArray()
       .filter(({ name }) => !except.includes(name));
     const rows: Record<string, Record<string, SqlStorageValue>[]> = {};

@@ -1,0 +1,46 @@
+/** Goals, newest first: status, progress, and how many tasks are in each state. */
+import type { Goal } from "../../runtime/goals/goals";
+import { badge, html, progressBar, time } from "../html";
+import type { Page } from "./layout";
+
+/** How many goals the page lists (the RPC's list maximum). */
+export const GOALS_SHOWN = 500;
+
+function counts(goal: Goal) {
+  const c = goal.task_counts;
+  const total = c.pending + c.in_progress + c.completed + c.failed + c.cancelled;
+  const parts: [number, string][] = [
+    [c.completed, "done"],
+    [c.in_progress, "in progress"],
+    [c.pending, "pending"],
+    [c.failed, "failed"],
+    [c.cancelled, "cancelled"],
+  ];
+  const shown = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  return html`<span class="counts">${total} ${total === 1 ? "task" : "tasks"}${shown.length ? `: ${shown.join(", ")}` : ""}</span>`;
+}
+
+export function goalsPage(goals: Goal[]): Page {
+  const rows = goals.map(
+    (goal) => html`<tr id="goal-${goal.id}">
+  <th scope="row"><a href="/app/goals/${goal.id}">${goal.name}</a> <span class="id">#${goal.id}</span></th>
+  <td data-label="Status">${badge(goal.status)}</td>
+  <td data-label="Progress">${progressBar(goal.progress, `Progress of ${goal.name}`)}</td>
+  <td data-label="Tasks">${counts(goal)}</td>
+  <td data-label="Updated">${time(goal.updated_at)}</td>
+</tr>`,
+  );
+  const main = html`<h1>Goals</h1>
+${
+  goals.length === 0
+    ? html`<p class="empty">No goals yet. Agents create them with <code>create_goal</code>; they appear here as soon as they exist.</p>`
+    : html`<div class="table-wrap">
+<table class="cards">
+<caption>${goals.length} ${goals.length === 1 ? "goal" : "goals"}, newest first${goals.length === GOALS_SHOWN ? ` (the newest ${GOALS_SHOWN})` : ""}</caption>
+<thead><tr><th scope="col">Goal</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Tasks</th><th scope="col">Updated</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>
+</div>`
+}`;
+  return { title: "Goals", section: "goals", kind: "goals", main };
+}

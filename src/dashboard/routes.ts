@@ -1,0 +1,200 @@
+/**
+ * The owner's dashboard (SPEC §11): sign-in at `/`, pages under `/app`, the export download, the
+ * import upload, the live socket, and the browser files under `/assets/`. The MCP endpoint and the
+ * OAuth flow never reach this handler (src/index.ts routes only these paths here).
+ *
+ *   GET  /                  sign-in form (signed in: → /app)
+ *   POST /login, /logout    start / end the session
+ *   GET  /app               goals          GET /app/goals/:id    one goal's task graph
+ *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
+ *   GET  /app/breakers      breakers       GET /app/data         export & import
+ *   GET  /export            the JSON download      POST /import   an upload into an empty instance
+ *   GET  /live              WebSocket: {"changed":true} whenever the owner's data changes
+ *
+ * Every page GET with `X-Dashboard-Fragment: main` answers only the inside of <main>: the page
+ * script's refresh after a change. Every POST must come from our own page (Origin) and carry the
+ * session's CSRF token.
+ */
+import { OWNER_USER_ID } from "../auth/grant";
+import { checkOwnerPassword, ownerPasswordProblem } from "../auth/owner-sign-in";
+import { runtimeOf as runtimeOfUser } from "../runtime/api";
+import type { Outcome } from "../runtime/kernel/errors";
+import { MAX_TRANSFER_BYTES } from "../runtime/transfer/tables";
+import { serveAsset } from "./assets";
+import { html } from "./html";
+import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } from "./http";
+import { breakersPage, BREAKERS_SHOWN } from "./pages/breakers";
+import { dataPage, type ImportResult } from "./pages/data";
+import { goalPage } from "./pages/goal";
+import { goalsPage, GOALS_SHOWN } from "./pages/goals";
+import { layout, type Page } from "./pages/layout";
+import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
+import { messagePage, signInPage } from "./pages/sign-in";
+import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
+
+const EXACT = new Set(["/", "/login", "/logout", "/live", "/export", "/import"]);
+
+/** The paths src/index.ts hands to this handler. */
+export function isDashboardPath(pathname: string): boolean {
+  return EXACT.has(pathname) || pathname === "/app" || pathname.startsWith("/app/") || pathname.startsWith("/assets/");
+}
+
+/** The sign-in form is a password and nothing else. */
+const MAX_LOGIN_BYTES = 16 * 1024;
+/** Room for the multipart framing and the CSRF field around the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+const FRAGMENT_HEADER = "X-Dashboard-Fragment";
+
+const runtimeOf = (env: Cloudflare.Env) => runtimeOfUser(env, OWNER_USER_ID);
+
+export async function handleDashboard(request: Request, env: Cloudflare.Env): Promise<Response> {
+  const url = new URL(request.url);
+  const path = url.pathname;
+  const method = request.method;
+
+  if (path.startsWith("/assets/")) {
+    if (method !== "GET" && method !== "HEAD") return notAllowed("GET, HEAD");
+    return (await serveAsset(request, path.slice("/assets/".length))) ?? notFoundText();
+  }
+  if (path === "/login") return method === "POST" ? login(request, env) : notAllowed("POST");
+
+  const session = await readSession(request, env);
+  if (path === "/") {
+    if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
+    if (session) return redirect("/app");
+    const problem = ownerPasswordProblem(env);
+    if (problem) return htmlResponse(messagePage("Sign-in is not set up", problem), 503);
+    return htmlResponse(signInPage());
+  }
+  if (path === "/logout") return method === "POST" ? logout(request, env, session) : notAllowed("POST");
+
+  if (!session) {
+    // A page opens the sign-in form; anything a script asked for gets a plain 401.
+    if (method === "GET" && path.startsWith("/app") && !request.headers.has(FRAGMENT_HEADER)) return redirect("/");
+    return jsonResponse({ error: "not signed in" }, 401);
+  }
+
+  if (path === "/live") return live(request, env);
+  if (path === "/export") return method === "GET" ? exportAll(env) : notAllowed("GET");
+  // A reload of the import's answer page lands on the form, never re-sends the file.
+  if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
+  if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
+  return page(request, env, session, path);
+}
+
+async function page(request: Request, env: Cloudflare.Env, session: Session, path: string): Promise<Response> {
+  const runtime = runtimeOf(env);
+  const show = (built: Page, status = 200) =>
+    request.headers.get(FRAGMENT_HEADER) === "main"
+      ? htmlResponse(built.main, status, { "X-Dashboard-Title": encodeURIComponent(built.title) })
+      : htmlResponse(layout(built, session.csrf), status);
+
+  if (path === "/app" || path === "/app/") {
+    return show(goalsPage(value(await runtime.listGoals({ limit: GOALS_SHOWN })).items));
+  }
+  const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
+  if (goal) {
+    const id = Number(goal[1]);
+    const found = await runtime.goalGraph(id);
+    if (!found.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
+    return show(goalPage(found.value.goal, found.value.graph));
+  }
+  if (path === "/app/relays") return show(relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items));
+  const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);
+  if (relay) {
+    const status = await runtime.getRelayStatus(relay[1]);
+    if (!status.ok) return show(missing("relays", `Pipeline ${relay[1]} does not exist.`), 404);
+    return show(relayPage(status.value));
+  }
+  if (path === "/app/breakers") return show(breakersPage(value(await runtime.listBreakers({ limit: BREAKERS_SHOWN }))));
+  if (path === "/app/data") return show(dataPage(session.csrf));
+  return show(missing("goals", "There is no such page."), 404);
+}
+
+function missing(section: Page["section"], message: string): Page {
+  return { title: "Not found", section, kind: "missing", main: html`<h1>Not found</h1><p class="notice">${message}</p>` };
+}
+
+async function login(request: Request, env: Cloudflare.Env): Promise<Response> {
+  // Checked before anything is counted: a cross-site form must not burn the owner's attempts.
+  if (!fromOwnPage(request)) return htmlResponse(signInPage("This form was not sent from the sign-in page. Open the dashboard and try again."), 403);
+  const form = await readForm(request, MAX_LOGIN_BYTES);
+  if (!form) return htmlResponse(signInPage("The form is too large."), 413);
+  const check = await checkOwnerPassword(request, env, String(form.get("password") ?? ""));
+  if (!check.ok) {
+    const headers: HeadersInit = check.retryAfterSeconds ? { "Retry-After": String(check.retryAfterSeconds) } : {};
+    return htmlResponse(signInPage(check.message), check.status, headers);
+  }
+  const { cookie } = await createSession(request, env);
+  return redirect("/app", { "Set-Cookie": cookie });
+}
+
+async function logout(request: Request, env: Cloudflare.Env, session: Session | null): Promise<Response> {
+  if (!fromOwnPage(request)) return htmlResponse(messagePage("Not signed out", "This form was not sent from the dashboard."), 403);
+  const form = await readForm(request, MAX_LOGIN_BYTES);
+  if (session && !(await csrfMatches(session, form ? String(form.get("csrf") ?? "") : null))) {
+    return htmlResponse(messagePage("Not signed out", "The form is out of date. Reload the dashboard and sign out again."), 403);
+  }
+  return redirect("/", { "Set-Cookie": await endSession(request, env, session) });
+}
+
+/** The live socket: checked here (session, origin), then handed to the owner's Runtime object. */
+async function live(request: Request, env: Cloudflare.Env): Promise<Response> {
+  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("Expected a WebSocket upgrade", { status: 426, headers: withSecurityHeaders(new Headers({ Upgrade: "websocket" })) });
+  }
+  // A cross-site page may open a WebSocket with the owner's cookies; only our own pages may.
+  if (!fromOwnPage(request)) return jsonResponse({ error: "not from this dashboard" }, 403);
+  // Only the upgrade goes on: the object never sees the cookie.
+  return env.RUNTIME.getByName(OWNER_USER_ID).fetch(new Request("https://runtime.internal/live", { headers: { Upgrade: "websocket" } }));
+}
+
+async function exportAll(env: Cloudflare.Env): Promise<Response> {
+  const outcome = await runtimeOf(env).exportAll();
+  if (!outcome.ok) return jsonResponse({ error: `${outcome.error.code}: ${outcome.error.message}` }, 413);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  const headers = withSecurityHeaders(new Headers());
+  headers.set("Content-Type", "application/json; charset=utf-8");
+  headers.set("Content-Disposition", `attachment; filename="agent-runtime-export-${stamp}Z.json"`);
+  return new Response(outcome.value, { headers });
+}
+
+async function importAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
+  const answer = (result: ImportResult, status: number) =>
+    htmlResponse(layout(dataPage(session.csrf, result), session.csrf), status);
+  if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was imported." }, 403);
+  const limit = `${MAX_TRANSFER_BYTES / 2 ** 20} MiB`;
+  const tooLarge = { ok: false, message: `The file is larger than ${limit}, the most an import takes. Nothing was imported.` };
+  const form = await readForm(request, MAX_TRANSFER_BYTES + MULTIPART_OVERHEAD);
+  if (!form) return answer(tooLarge, 413);
+  if (!(await csrfMatches(session, String(form.get("csrf") ?? "")))) {
+    return answer({ ok: false, message: "The form is out of date. Reload the page and choose the file again. Nothing was imported." }, 403);
+  }
+  const file = form.get("file");
+  if (!(file instanceof File) || file.size === 0) return answer({ ok: false, message: "Choose an export file to import." }, 400);
+  if (file.size > MAX_TRANSFER_BYTES) return answer(tooLarge, 413);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await file.arrayBuffer());
+  } catch {
+    return answer({ ok: false, message: "The file is not UTF-8 text, so it is not an export. Nothing was imported." }, 400);
+  }
+  const outcome = await runtimeOf(env).importAll(text);
+  if (!outcome.ok) {
+    const status = outcome.error.code === "failed_precondition" ? 409 : 400;
+    return answer({ ok: false, message: `Refused, nothing was imported: ${outcome.error.message.replace(/^file: /, "the file ")}.` }, status);
+  }
+  const rows = outcome.value.rows;
+  const total = Object.values(rows).reduce((a, b) => a + b, 0);
+  const some = ["goals", "tasks", "pipelines", "breakers"].map((t) => `${rows[t] ?? 0} ${t}`).join(", ");
+  return answer({ ok: true, message: `Imported ${total} rows: ${some}.` }, 200);
+}
+
+/** A read's value; a failed read of a list is a bug, not a user error. */
+function value<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+  return outcome.value;
+}
+
+const notAllowed = (allow: string) => new Response("Method Not Allowed", { status: 405, headers: withSecurityHeaders(new Headers({ Allow: allow })) });
+const notFoundText = () => new Response("Not Found", { status: 404, headers: withSecurityHeaders(new Headers()) });
