@@ -85,6 +85,16 @@ describe("a waiter for work is woken by the write that makes a task ready for it
     expect((await claimed(pending)).task).toMatchObject({ id: second.id, assigned_to: "w" });
   });
 
+  it("an edit that drops a task's last unfinished dependency hands it to the waiting agent", async () => {
+    const rt = freshRuntime("wait-edit");
+    const blocker = value(await rt.createTask({ title: "blocker" }));
+    const blocked = value(await rt.createTask({ title: "blocked", dependencies: [blocker.id] }));
+    value(await rt.nextTask({ agent_id: "holder" }));
+    const pending = await waitForWork(rt, { agent_id: "w" });
+    value(await rt.updateTask({ task_id: blocked.id, dependencies: [] }));
+    expect((await claimed(pending)).task).toMatchObject({ id: blocked.id, assigned_to: "w" });
+  });
+
   it("a task handed back to the queue (set to pending) goes to the waiting agent", async () => {
     const rt = freshRuntime("wait-release");
     const task = value(await rt.createTask({ title: "t" }));
