@@ -3,6 +3,7 @@
  * another host and nothing inline runs or styles: scripts, styles and images come from this
  * Worker's /assets/, the page talks only to its own origin, and no one may frame it.
  */
+import { readBytes } from "../auth/read-body";
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -47,26 +48,9 @@ export function redirect(location: string, extra: HeadersInit = {}): Response {
   return new Response(null, { status: 303, headers });
 }
 
-/** Reads a request body of at most `max` bytes, counting as it reads; null when it is larger. */
-export async function readBody(request: Request, max: number): Promise<Uint8Array | null> {
-  if (Number(request.headers.get("Content-Length") ?? 0) > max) return null;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    for await (const chunk of request.body) {
-      size += chunk.byteLength;
-      if (size > max) return null;
-      chunks.push(chunk);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.byteLength), 0);
-  return bytes;
-}
-
 /** A form body (urlencoded or multipart) of at most `max` bytes; null when larger. */
 export async function readForm(request: Request, max: number): Promise<FormData | null> {
-  const bytes = await readBody(request, max);
+  const bytes = await readBytes(request, max);
   if (!bytes) return null;
   const type = request.headers.get("Content-Type") ?? "application/x-www-form-urlencoded";
   try {
