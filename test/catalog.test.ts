@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/runtime/api";
-import type { LiveItem, LivePage, LivePosition } from "../src/runtime/catalog";
+import type { LiveItem, LivePage } from "../src/runtime/catalog";
 import { freshRuntime, value } from "./helpers/runtime";
 
 async function goal(runtime: RuntimeApi, name: string) {
@@ -18,13 +18,13 @@ async function pipeline(runtime: RuntimeApi, name: string) {
 /** Every item of a walk through the live items, `limit` per page, running `between` after each page. */
 async function walk(runtime: RuntimeApi, limit: number, between: () => Promise<void> = async () => {}): Promise<LiveItem[]> {
   const items: LiveItem[] = [];
-  let from: LivePosition | null = null;
+  let cursor: string | undefined;
   for (let pages = 0; pages < 100; pages++) {
-    const page: LivePage = value(await runtime.listLive(from, limit));
+    const page: LivePage = value(await runtime.listLive(cursor, limit));
     items.push(...page.items);
-    if (page.next === null) return items;
+    if (page.next_cursor === null) return items;
     expect(page.items).toHaveLength(limit);
-    from = page.next;
+    cursor = page.next_cursor;
     await between();
   }
   throw new Error("the walk did not end");
@@ -71,7 +71,7 @@ describe("the live items, page by page", () => {
     const runtime = freshRuntime();
     await goal(runtime, "a");
     await goal(runtime, "b");
-    expect(value(await runtime.listLive(null, 2)).next).toBeNull();
+    expect(value(await runtime.listLive(undefined, 2)).next_cursor).toBeNull();
   });
 
   it("returns every item exactly once while items are added during the walk", async () => {

@@ -125,7 +125,7 @@ describe("resources/list", () => {
 
   it("refuses a cursor it did not issue with invalid params", async () => {
     const mcp = await connectAs(user());
-    await expect(mcp.client.listResources({ cursor: "bm90IG91cnM" })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining("invalid cursor") });
+    await expect(mcp.client.listResources({ cursor: "bm90IG91cnM" })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining("invalid_argument: cursor") });
   });
 });
 

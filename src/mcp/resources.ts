@@ -15,7 +15,7 @@ import {
   type Resource,
 } from "@modelcontextprotocol/server";
 import type { RuntimeApi } from "../runtime/api";
-import type { CompletionKind, LiveItem, LivePosition } from "../runtime/catalog";
+import type { CompletionKind, LiveItem } from "../runtime/catalog";
 import type { Outcome } from "../runtime/kernel/errors";
 import { LIMITS } from "../runtime/kernel/limits";
 import type { ToolContext } from "./context";
@@ -107,12 +107,14 @@ export function registerResources(server: McpServer, context: () => ToolContext)
   // The SDK's own resources/list asks every template for all its resources at once; this one
   // answers a page of the live items and a cursor for the next (the templates list nothing).
   server.server.setRequestHandler("resources/list", async (request) => {
-    const from = request.params?.cursor === undefined ? null : positionOf(request.params.cursor);
-    const page = await context().runtime.listLive(from, RESOURCE_PAGE);
-    if (!page.ok) throw new ProtocolError(ProtocolErrorCode.InternalError, `${page.error.code}: ${page.error.message}`);
+    const page = await context().runtime.listLive(request.params?.cursor, RESOURCE_PAGE);
+    if (!page.ok) {
+      const code = page.error.code === "invalid_argument" ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError;
+      throw new ProtocolError(code, `${page.error.code}: ${page.error.message}`);
+    }
     return {
       resources: page.value.items.map(listed),
-      ...(page.value.next ? { nextCursor: cursorOf(page.value.next) } : {}),
+      ...(page.value.next_cursor ? { nextCursor: page.value.next_cursor } : {}),
     };
   });
 }
@@ -133,19 +135,4 @@ function decoded(raw: string): string | null {
   } catch {
     return null;
   }
-}
-
-// An opaque cursor: where the walk stands, as base64url JSON. Only its shape is trusted: it
-// selects a position among the user's own items, nothing else.
-const cursorOf = (position: LivePosition): string =>
-  btoa(JSON.stringify({ k: position.kind, b: position.before })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-function positionOf(cursor: string): LivePosition {
-  try {
-    const { k, b } = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/"))) as { k?: unknown; b?: unknown };
-    if ((k === "goal" || k === "pipeline") && (b === null || Number.isSafeInteger(b))) return { kind: k, before: b as number | null };
-  } catch {
-    // fall through: not ours
-  }
-  throw new ProtocolError(ProtocolErrorCode.InvalidParams, `invalid cursor: ${cursor.slice(0, 100)}`);
 }

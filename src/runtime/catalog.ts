@@ -6,7 +6,8 @@
  */
 import { breakerIdsWithPrefix } from "./breakers/views";
 import { activeGoalsPage, getGoal, goalIdsWithPrefix, type Goal } from "./goals/goals";
-import type { Cursors } from "./kernel/cursor";
+import { listScope, type Cursors, type Position } from "./kernel/cursor";
+import { invalid } from "./kernel/errors";
 import { LIMITS } from "./kernel/limits";
 import { pipelineIdsWithPrefix, runningPipelinesPage } from "./relay/views";
 import type { Task } from "./tasks/model";
@@ -44,12 +45,26 @@ export interface LivePosition {
 
 export interface LivePage {
   items: LiveItem[];
-  /** Where the next page starts; null after the last. */
-  next: LivePosition | null;
+  /** Where the next page starts, as a list cursor (kernel/cursor.ts); null after the last. */
+  next_cursor: string | null;
 }
 
-/** One page of the live items: active goals newest first, then running pipelines newest first. */
-export function listLive(sql: SqlStorage, from: LivePosition | null, limit: number): LivePage {
+/** Live items are one list for the cursors: the position is `goal:<id>` or `pipeline:<seq>`. */
+const LIVE_SCOPE = listScope("live");
+const positionOf = (position: Position): LivePosition => {
+  const [kind, before] = String(position).split(":");
+  if ((kind !== "goal" && kind !== "pipeline") || !/^\d*$/.test(before ?? "x")) throw invalid("cursor", "not a cursor of this list");
+  return { kind, before: before === "" ? null : Number(before) };
+};
+
+/** One page of the live items (active goals newest first, then running pipelines newest first) from `cursor`. */
+export function listLive(sql: SqlStorage, cursors: Cursors, cursor: string | undefined, limit: number): LivePage {
+  const from = cursor === undefined ? null : positionOf(cursors.open(LIVE_SCOPE, cursor));
+  const { items, next } = liveFrom(sql, from, limit);
+  return { items, next_cursor: next === null ? null : cursors.issue(LIVE_SCOPE, `${next.kind}:${next.before ?? ""}`) };
+}
+
+function liveFrom(sql: SqlStorage, from: LivePosition | null, limit: number): { items: LiveItem[]; next: LivePosition | null } {
   const items: LiveItem[] = [];
   let next: LivePosition | null = null;
   if (from === null || from.kind === "goal") {

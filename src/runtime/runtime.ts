@@ -9,7 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { configureBreaker, recordFailure, recordSuccess, resetBreaker, tripBreaker, type Report } from "./breakers/machine";
 import type { BreakerBrief, BreakerConfig, BreakerList, BreakerQuery, BreakerStatus, FailureType, StateChange } from "./breakers/model";
 import { getBreakerStatus, listBreakers } from "./breakers/views";
-import { complete, goalWithTasks, listLive, type CompletionKind, type GoalWithTasks, type LivePage, type LivePosition } from "./catalog";
+import { complete, goalWithTasks, listLive, type CompletionKind, type GoalWithTasks, type LivePage } from "./catalog";
 import {
   handOut,
   handOutMayServe,
@@ -244,9 +244,9 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => goalWithTasks(this.sql, this.cursors, goalId));
   }
 
-  /** One page of the live items (active goals, then running pipelines), from `from` or the start. */
-  listLive(from: LivePosition | null, limit: number): Outcome<LivePage> {
-    return outcomeOf(() => listLive(this.sql, from, limit));
+  /** One page of the live items (active goals, then running pipelines), from `cursor` or the start. */
+  listLive(cursor: string | undefined, limit: number): Outcome<LivePage> {
+    return outcomeOf(() => listLive(this.sql, this.cursors, cursor, limit));
   }
 
   /** The user's own ids of a kind that start with `prefix`, at most 100. */
