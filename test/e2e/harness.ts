@@ -577,10 +577,18 @@ function cookieHeader(response: Response): string {
 export type V1Client = ClientV1;
 export type V2Client = ClientV2;
 
+export interface ConnectOptions {
+  /** Another endpoint of the server, e.g. `${server.mcpUrl}/core` (default: `server.mcpUrl`). */
+  url?: string;
+  /** The fetch the transport uses (e.g. one that times each HTTP exchange). */
+  fetch?: typeof fetch;
+}
+
 /** A client on the 2025-era protocol: `@modelcontextprotocol/sdk` v1, as most MCP hosts ship today. */
-export async function connectV1(server: DevServer, accessToken: string): Promise<V1Client> {
-  const transport = new TransportV1(new URL(server.mcpUrl), {
+export async function connectV1(server: DevServer, accessToken: string, options: ConnectOptions = {}): Promise<V1Client> {
+  const transport = new TransportV1(new URL(options.url ?? server.mcpUrl), {
     requestInit: { headers: { Authorization: `Bearer ${accessToken}` } },
+    ...(options.fetch && { fetch: options.fetch }),
   });
   const client = new ClientV1({ name: "e2e-sdk-v1", version: "1.0.0" });
   await client.connect(transport);
@@ -588,9 +596,10 @@ export async function connectV1(server: DevServer, accessToken: string): Promise
 }
 
 /** A client of the current SDK: `@modelcontextprotocol/client` v2. */
-export async function connectV2(server: DevServer, accessToken: string): Promise<V2Client> {
-  const transport = new TransportV2(new URL(server.mcpUrl), {
+export async function connectV2(server: DevServer, accessToken: string, options: ConnectOptions = {}): Promise<V2Client> {
+  const transport = new TransportV2(new URL(options.url ?? server.mcpUrl), {
     requestInit: { headers: { Authorization: `Bearer ${accessToken}` } },
+    ...(options.fetch && { fetch: options.fetch }),
   });
   const client = new ClientV2({ name: "e2e-sdk-v2", version: "1.0.0" });
   await client.connect(transport);
