@@ -3,21 +3,19 @@
  * Durable Object classes the bindings name.
  */
 import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
-import { createMcpHandler } from "agents/mcp/server";
 import { env } from "cloudflare:workers";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
-import { createServer } from "./mcp/server";
+import { mcpApiHandler } from "./mcp/server";
 
 export { LoginThrottle } from "./auth/throttle";
 export { Runtime } from "./runtime/runtime";
 
-const mcpHandler = createMcpHandler(createServer, { route: "/mcp" });
-
 export const oauthOptions = {
-  // Only requests under /mcp need a token; everything else is discovery and sign-in.
+  // Only requests to /mcp and the endpoints below it (/mcp/core, …) need a token; everything else
+  // is discovery and sign-in. The provider covers a resource's descendants: one resource, /mcp,
+  // and a token for it, serve every endpoint (docs/tools.md, "Endpoints").
   apiRoute: "/mcp",
-  // The provider wants an object with fetch, not the handler function itself.
-  apiHandler: { fetch: (request: Request, env: Cloudflare.Env, ctx: ExecutionContext) => mcpHandler(request, env, ctx) },
+  apiHandler: mcpApiHandler,
   defaultHandler: {
     fetch: (request: Request, env: Cloudflare.Env) => {
       const url = new URL(request.url);
