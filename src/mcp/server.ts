@@ -4,11 +4,11 @@
  * Schemas are built once per isolate (./tool.ts), and only registration happens per request.
  */
 import { McpServer } from "@modelcontextprotocol/server";
-import { createMcpHandler } from "agents/mcp/server";
 import { env } from "cloudflare:workers";
 import { runtimeOf } from "../runtime/api";
 import { userIdOfRequest, type ToolContext } from "./context";
 import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
+import { mcpEndpoint } from "./http";
 import { registerTools, type AnyTool } from "./tool";
 import { breakerTools } from "./tools/breakers";
 import { goalTools } from "./tools/goals";
@@ -52,9 +52,7 @@ export function createServer(endpoint: EndpointPath = "/mcp"): McpServer {
   return server;
 }
 
-const handlers = new Map(
-  [...TOOLS_OF.keys()].map((path) => [path, createMcpHandler(() => createServer(path), { route: path })] as const),
-);
+const handlers = new Map([...TOOLS_OF.keys()].map((path) => [path, mcpEndpoint(path, () => createServer(path))] as const));
 
 /**
  * The OAuth provider's API handler: `/mcp` and each endpoint below it, chosen by path. The provider
