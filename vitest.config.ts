@@ -27,7 +27,19 @@ export default defineConfig({
       {
         // Benchmarks (`npm run bench`): same workerd setup, never part of `npm test`.
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "bench", include: ["bench/**/*.bench.ts"] },
+        test: { name: "bench", include: ["bench/**/*.bench.ts"], exclude: ["bench/e2e/**"] },
+      },
+      {
+        // End-to-end benchmarks (`npm run bench:e2e`): wrangler dev and real clients, from Node; never
+        // part of `npm test`. Every scenario file in bench/e2e/ runs, one after the other.
+        test: {
+          name: "bench-e2e",
+          include: ["bench/e2e/**/*.bench.ts"],
+          environment: "node",
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
       },
       {
         // End to end: a real `wrangler dev` and the real MCP SDK clients over HTTP, from Node.
