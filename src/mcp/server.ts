@@ -26,10 +26,12 @@ export const INSTRUCTIONS = [
   "Agent Runtime keeps goals, task queues, relay pipelines and circuit breakers for agents; everything persists across sessions.",
   "Work loop: get_next_task {agent_id} claims the ready task (pending, every dependency completed) of highest priority, oldest first, under a lease.",
   "Call heartbeat_task {task_id, lease_id} before lease_expires_at; finish with update_task_status {task_id, status: completed|failed, lease_id}.",
-  "A lost lease is refused with conflict: stop work on that task. task null comes with a reason; circuit_open means wait retry_after_seconds or hand work to fallback_agent.",
+  "A lost lease is refused with conflict: stop work on that task. A task's progress note is where an earlier attempt stopped: resume from there.",
+  "task null comes with a reason; circuit_open means wait retry_after_seconds or hand the work to fallback_agent. probe_expires_at means the claim is a probe of your HALF_OPEN breaker: report it with circuit_breaker_record_success or circuit_breaker_record_failure.",
+  "Relay: get_relay_baton, do the step its prompt describes, advance_relay with the baton_id; on quality_gate_failed, retry_relay_step.",
   "Statuses: task pending|in_progress|completed|failed|cancelled (completed, cancelled final); goal active|completed|cancelled; breaker CLOSED|OPEN|HALF_OPEN.",
   'Errors: isError, text "<code>: <message>", codes invalid_argument, not_found, conflict, failed_precondition, resource_exhausted, unavailable; a failed call changes nothing.',
-  "Times are ISO 8601 UTC. Limits: names 200 chars, texts 20,000, metadata 16 KiB of JSON, 100 dependencies, list limit 1..500 (default 50).",
+  "Times are ISO 8601 UTC. Limits: names 200 chars, texts 20,000, metadata 16 KiB of JSON, 100 dependencies, list limit 1..500 (default 50). Unknown arguments are refused.",
   "A task, goal, baton, pipeline or breaker nested in a result has the fields get_task, get_goal, get_relay_baton, get_relay_status or circuit_breaker_status list.",
 ].join("\n");
 
