@@ -4,36 +4,6 @@
  * this folder that starts its own `wrangler dev` with the e2e harness (test/e2e/harness.ts).
  */
 
-/** Milliseconds of each HTTP exchange made through `fetch`, body included. */
-export class Stopwatch {
-  readonly samples: number[] = [];
-  /** Exchanges are recorded only while this is true (so set-up traffic stays out of the figures). */
-  recording = false;
-
-  /** A fetch for an SDK transport: times the request until its whole body has arrived. */
-  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const start = performance.now();
-    const response = await fetch(input, init);
-    const body = await response.arrayBuffer();
-    if (this.recording) this.samples.push(performance.now() - start);
-    return new Response(response.status === 204 || response.status === 304 ? null : body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  };
-
-  /** Times one call (which makes exactly one HTTP exchange through `this.fetch`). */
-  async time(call: () => Promise<unknown>): Promise<void> {
-    this.recording = true;
-    try {
-      await call();
-    } finally {
-      this.recording = false;
-    }
-  }
-}
-
 /** Times `request` (a plain HTTP exchange, body read) and records it. */
 export async function timeRequest(samples: number[], request: () => Promise<Response>): Promise<void> {
   const start = performance.now();
