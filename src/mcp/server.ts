@@ -1,5 +1,5 @@
 /**
- * The MCP server and its endpoints. `createMcpHandler` builds one server per request (stateless),
+ * The MCP server and its endpoints. Every request gets a server of its own (stateless, ./http.ts),
  * so this must stay cheap: tool definitions are module constants, their MCP configuration and JSON
  * Schemas are built once per isolate (./tool.ts), and only registration happens per request.
  */

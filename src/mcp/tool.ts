@@ -8,7 +8,7 @@
  * Input is validated here rather than by the SDK so that a schema failure reads
  * `invalid_argument: <field>: …` like every other error, instead of the SDK's own wording.
  *
- * `createMcpHandler` builds a server per request, so registering must be cheap: what does not
+ * Every request gets a server of its own (./http.ts), so registering must be cheap: what does not
  * depend on the request (a tool's MCP configuration, the JSON Schemas tools/list serves) is built
  * once per isolate, on first use, and reused by every server after.
  */
