@@ -34,7 +34,8 @@ export default defineConfig({
         test: { name: "bench", include: ["bench/**/*.bench.ts"], exclude: ["bench/e2e/**"] },
       },
       {
-        // End-to-end benchmarks (`npm run bench:e2e`): wrangler dev and real MCP clients, from Node.
+        // End-to-end benchmarks (`npm run bench:e2e`): wrangler dev and real clients, from Node; never
+        // part of `npm test`. Every scenario file in bench/e2e/ runs, one after the other.
         test: {
           name: "bench-e2e",
           include: ["bench/e2e/**/*.bench.ts"],

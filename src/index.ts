@@ -3,26 +3,24 @@
  * Durable Object classes the bindings name.
  */
 import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
-import { createMcpHandler } from "agents/mcp/server";
 import { env } from "cloudflare:workers";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
 import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
 import { mcpEndpoint, refusal } from "./auth/resource";
 import { guardStrangers } from "./auth/strangers";
 import { handleDashboard, isDashboardPath } from "./dashboard/routes";
-import { createServer } from "./mcp/server";
+import { mcpApiHandler } from "./mcp/server";
 
 export { LoginThrottle } from "./auth/throttle";
 export { Runtime } from "./runtime/runtime";
 
-const mcpHandler = createMcpHandler(createServer, { route: "/mcp" });
-
 /** Everything but the resource, which depends on where the Worker is served (oauthOptionsFor). */
 export const oauthOptions = {
-  // Only requests under /mcp need a token; everything else is discovery and sign-in.
+  // Only requests to /mcp and the endpoints below it (/mcp/core, …) need a token; everything else
+  // is discovery and sign-in. The provider covers a resource's descendants: one resource, /mcp,
+  // and a token for it, serve every endpoint (docs/tools.md, "Endpoints").
   apiRoute: "/mcp",
-  // The provider wants an object with fetch, not the handler function itself.
-  apiHandler: { fetch: (request: Request, env: Cloudflare.Env, ctx: ExecutionContext) => mcpHandler(request, env, ctx) },
+  apiHandler: mcpApiHandler,
   defaultHandler: {
     fetch: (request: Request, env: Cloudflare.Env) => {
       const url = new URL(request.url);

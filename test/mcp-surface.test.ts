@@ -42,6 +42,32 @@ describe("tool listing", () => {
   });
 });
 
+describe("every tool the server serves", () => {
+  it("is declared alike: a description of one or two sentences, input and output schemas, all three hints", async () => {
+    const mcp = await connectAs(user());
+    const { tools } = await mcp.client.listTools();
+    expect(tools.length).toBeGreaterThanOrEqual(24);
+    for (const tool of tools) {
+      // What the tool does and when to use it; the shared vocabulary is in the instructions (SPEC §9).
+      expect(tool.description, tool.name).toBeTruthy();
+      expect(tool.description!.split(/[.!?](\s|$)/).filter((sentence) => sentence.trim()).length, tool.name).toBeLessThanOrEqual(2);
+      expect(tool.inputSchema.type, tool.name).toBe("object");
+      expect(tool.outputSchema?.type, tool.name).toBe("object");
+      for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] as const) {
+        expect(typeof tool.annotations?.[hint], `${tool.name}.${hint}`).toBe("boolean");
+      }
+    }
+  });
+
+  it("states the shared vocabulary once, in the server's instructions", async () => {
+    const mcp = await connectAs(user());
+    const instructions = mcp.client.getInstructions() ?? "";
+    for (const word of ["get_next_task", "heartbeat_task", "update_task_status", "conflict", "invalid_argument", "ISO 8601", "HALF_OPEN"]) {
+      expect(instructions, word).toContain(word);
+    }
+  });
+});
+
 describe("results and errors", () => {
   it("returns structuredContent and the same JSON as text, with ISO 8601 UTC times", async () => {
     const mcp = await connectAs(user());

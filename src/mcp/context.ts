@@ -1,10 +1,10 @@
 /**
  * What a tool handler works with: the calling user's own Runtime Durable Object and the
- * Worker's settings. The user comes from the OAuth grant (`getMcpAuthContext`), never from
- * tool input, so one user's calls can only ever reach that user's data.
+ * Worker's settings. The user comes from the OAuth grant (the provider puts its props on the
+ * request; ./http.ts runs the request as that user), never from tool input, so one user's calls
+ * can only ever reach that user's data.
  */
-import { getMcpAuthContext } from "agents/mcp/server";
-import type { AuthProps } from "../auth/grant";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { RuntimeApi } from "../runtime/api";
 
 export interface ToolContext {
@@ -12,12 +12,19 @@ export interface ToolContext {
   env: Cloudflare.Env;
 }
 
+const requestUser = new AsyncLocalStorage<string>();
+
+/** Runs `serve` (one MCP request, and everything it starts) as the user of the grant. */
+export function runAsUser<T>(userId: string, serve: () => T): T {
+  return requestUser.run(userId, serve);
+}
+
 export function userIdOfRequest(): string {
-  const props = getMcpAuthContext()?.props as Partial<AuthProps> | undefined;
-  if (typeof props?.userId !== "string" || props.userId.length === 0) {
-    // The OAuth provider only lets authenticated requests reach /mcp; a grant without a user
+  const userId = requestUser.getStore();
+  if (userId === undefined || userId.length === 0) {
+    // The OAuth provider only lets authenticated requests reach /mcp; a request without a user
     // is a wiring bug, and must never fall back to a shared object.
     throw new Error("authenticated request without a user id");
   }
-  return props.userId;
+  return userId;
 }

@@ -7,11 +7,12 @@
 import { z } from "zod";
 import { CURSOR_MAX_CHARS } from "../runtime/kernel/cursor";
 import { VIEWS, type Page } from "../runtime/kernel/page";
+import { STANDARD_LIMITS } from "./json-schema";
 import { limit } from "./schemas";
 
 export const listInput = {
   limit,
-  cursor: z.string().min(1).max(CURSOR_MAX_CHARS).optional().describe("next_cursor of the previous page"),
+  cursor: z.string().min(1).max(CURSOR_MAX_CHARS).meta({ [STANDARD_LIMITS]: true }).optional().describe("next_cursor of the previous page"),
   view: z.enum(VIEWS).default("brief"),
 };
 

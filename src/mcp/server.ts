@@ -1,11 +1,14 @@
 /**
- * The MCP server factory. `createMcpHandler` builds one server per request (stateless), so this
- * must stay cheap: tool definitions are module constants and only registration happens here.
+ * The MCP server and its endpoints. Every request gets a server of its own (stateless, ./http.ts),
+ * so this must stay cheap: tool definitions are module constants, their MCP configuration and JSON
+ * Schemas are built once per isolate (./tool.ts), and only registration happens per request.
  */
 import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
 import { runtimeOf } from "../runtime/api";
 import { userIdOfRequest, type ToolContext } from "./context";
+import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
+import { mcpEndpoint } from "./http";
 import { registerPrompts } from "./prompts";
 import { registerResources } from "./resources";
 import { registerTools, type AnyTool } from "./tool";
@@ -14,20 +17,61 @@ import { goalTools } from "./tools/goals";
 import { relayTools } from "./tools/relay";
 import { taskTools } from "./tools/tasks";
 
-const TOOLS: AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools, ...breakerTools];
+/** Every tool, in the order `/mcp` lists them. */
+export const TOOLS: readonly AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools, ...breakerTools];
 
-export function createServer(): McpServer {
-  const server = new McpServer(
-    { name: "agent-runtime", version: "0.1.0" },
-    {
-      instructions:
-        "Persistent goals, dependency-aware task queues, relay pipelines and circuit breakers for agents. " +
-        "Work loop: get_next_task with your agent_id claims the next ready task; finish it with update_task_status.",
-    },
-  );
+/**
+ * What every agent needs to know once, instead of in every tool's description: the work loop and
+ * the shared vocabulary (the long form is docs/tools.md).
+ */
+export const INSTRUCTIONS = [
+  "Agent Runtime keeps goals, task queues, relay pipelines and circuit breakers for agents; everything persists across sessions.",
+  "Work loop: get_next_task {agent_id} claims the ready task (pending, every dependency completed) of highest priority, oldest first, under a lease.",
+  "Call heartbeat_task {task_id, lease_id} before lease_expires_at; finish with update_task_status {task_id, status: completed|failed, lease_id}.",
+  "A lost lease is refused with conflict: stop work on that task. A task's progress note is where an earlier attempt stopped: resume from there.",
+  "task null comes with a reason; circuit_open means wait retry_after_seconds or hand the work to fallback_agent. probe_expires_at means the claim is a probe of your HALF_OPEN breaker: report it with circuit_breaker_record_success or circuit_breaker_record_failure.",
+  "Relay: get_relay_baton, do the step its prompt describes, advance_relay with the baton_id; on quality_gate_failed, retry_relay_step.",
+  "Statuses: task pending|in_progress|completed|failed|cancelled (completed, cancelled final); goal active|completed|cancelled; breaker CLOSED|OPEN|HALF_OPEN.",
+  'Errors: isError, text "<code>: <message>", codes invalid_argument, not_found, conflict, failed_precondition, resource_exhausted, unavailable; a failed call changes nothing.',
+  "Times are ISO 8601 UTC. Limits: names 200 chars on one line, texts 20,000, metadata 16 KiB of JSON (16 levels deep), 100 dependencies, list limit 1..500 (default 50). Unknown arguments are refused.",
+  'Lists answer brief items: view "full" for every field; pass next_cursor back as cursor for the next page (null at the end).',
+  "get_next_task and get_relay_baton {step_index} take wait_seconds (up to 30): the call waits until work or your turn comes instead of polling.",
+  "A task, goal, baton, pipeline or breaker nested in a result has the fields get_task, get_goal, get_relay_baton, get_relay_status or circuit_breaker_status list.",
+].join("\n");
+
+/** The tools of each endpoint, resolved once; a set naming an unknown tool stops the Worker at start. */
+const TOOLS_OF = new Map<EndpointPath, readonly AnyTool<ToolContext>[]>(
+  Object.entries(ENDPOINTS).map(([path, endpoint]) => {
+    if (endpoint.tools === "all") return [path as EndpointPath, TOOLS];
+    const tools = endpoint.tools.map((name: string) => {
+      const tool = TOOLS.find((t) => t.name === name);
+      if (!tool) throw new Error(`endpoint ${path} names an unknown tool: ${name}`);
+      return tool;
+    });
+    return [path as EndpointPath, tools];
+  }),
+);
+
+export function createServer(endpoint: EndpointPath = "/mcp"): McpServer {
+  const server = new McpServer({ name: "agent-runtime", version: "0.1.0" }, { instructions: INSTRUCTIONS });
   const context = (): ToolContext => ({ env, runtime: runtimeOf(env, userIdOfRequest()) });
-  registerTools(server, TOOLS, context);
+  registerTools(server, TOOLS_OF.get(endpoint)!, context);
+  // Resources, prompts and completions on every endpoint: they cost no tool-list tokens.
   registerResources(server, context);
   registerPrompts(server, context);
   return server;
 }
+
+const handlers = new Map([...TOOLS_OF.keys()].map((path) => [path, mcpEndpoint(path, () => createServer(path))] as const));
+
+/**
+ * The OAuth provider's API handler: `/mcp` and each endpoint below it, chosen by path. The provider
+ * has already checked the token (one resource, `/mcp`, covers the paths below it).
+ */
+export const mcpApiHandler = {
+  fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
+    const endpoint = endpointOf(new URL(request.url).pathname);
+    if (endpoint === undefined) return Promise.resolve(new Response("Not Found", { status: 404 }));
+    return handlers.get(endpoint)!(request, env, ctx);
+  },
+};

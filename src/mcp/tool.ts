@@ -9,11 +9,16 @@
  * `invalid_argument: <field>: …` like every other error, instead of the SDK's own wording.
  * A tool may add a resource link to what its result names (`link`), and report progress to a
  * client that asked for it (`ToolCall.progress`).
+ *
+ * Every request gets a server of its own (./http.ts), so registering must be cheap: what does not
+ * depend on the request (a tool's MCP configuration, the JSON Schemas tools/list serves) is built
+ * once per isolate, on first use, and reused by every server after.
  */
-import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
+import type { McpServer, ServerContext, StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ErrorCode, Outcome } from "../runtime/kernel/errors";
 import { describeIssues } from "../shared/zod-issues";
+import { toolJsonSchema, type JsonSchema } from "./json-schema";
 import type { ResourceLink } from "./uris";
 
 export interface Annotations {
@@ -92,47 +97,76 @@ function callOf(ctx: ServerContext): ToolCall {
 }
 
 /**
- * Advertises the zod schema's JSON Schema but lets every value through, so the handler's own
- * parse (with our error wording) is the only validation.
+ * A zod schema as the SDK sees it: its JSON Schema is the lean one of ./json-schema.ts, converted
+ * on first use and then shared. An input schema lets every value through, so the handler's own
+ * parse (with our error wording) is the only validation; an output schema validates with zod, so a
+ * result that strays from its declared shape fails loudly instead of reaching a client.
  */
-function advertiseOnly(schema: z.ZodObject) {
+function advertised(schema: z.ZodObject, io: "input" | "output", tool: string): StandardSchemaWithJSON {
+  let json: JsonSchema | undefined;
+  const jsonSchema = () => (json ??= toolJsonSchema(schema, io, tool)) as Record<string, unknown>;
   return {
     "~standard": {
-      version: 1 as const,
+      version: 1,
       vendor: "agent-runtime",
-      validate: (value: unknown) => ({ value }),
-      jsonSchema: schema["~standard"].jsonSchema,
+      validate: io === "input" ? (value: unknown) => ({ value }) : (value: unknown) => schema["~standard"].validate(value),
+      jsonSchema: { input: jsonSchema, output: jsonSchema },
     },
   };
 }
 
-export function registerTools<Context>(server: McpServer, tools: AnyTool<Context>[], context: () => Context): void {
+interface ToolConfig {
+  title: string;
+  description: string;
+  inputSchema: StandardSchemaWithJSON;
+  outputSchema: StandardSchemaWithJSON;
+  annotations: Annotations;
+}
+
+/** Each tool's registration config, built once per isolate. */
+const configs = new WeakMap<AnyTool<never>, ToolConfig>();
+
+function configOf<Context>(tool: AnyTool<Context>): ToolConfig {
+  const key = tool as unknown as AnyTool<never>;
+  let config = configs.get(key);
+  if (!config) {
+    config = {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: advertised(tool.input, "input", tool.name),
+      outputSchema: advertised(tool.output, "output", tool.name),
+      // The title is the tool's own `title`; annotations carry only the hints.
+      annotations: tool.annotations,
+    };
+    configs.set(key, config);
+  }
+  return config;
+}
+
+/** The JSON Schemas of a tool exactly as tools/list serves them (for tests and benchmarks). */
+export function advertisedSchemas(tool: AnyTool<unknown>): { input: JsonSchema; output: JsonSchema } {
+  const { inputSchema, outputSchema } = configOf(tool);
+  const options = { target: "draft-2020-12" } as const;
+  return { input: inputSchema["~standard"].jsonSchema.input(options), output: outputSchema["~standard"].jsonSchema.output(options) };
+}
+
+export function registerTools<Context>(server: McpServer, tools: readonly AnyTool<Context>[], context: () => Context): void {
   // The list is fixed for the life of a server and a stateless server sends no notifications:
   // advertise no list changes (the SDK's default says there are).
   server.server.registerCapabilities({ tools: { listChanged: false } });
   for (const tool of tools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: advertiseOnly(tool.input),
-        outputSchema: tool.output,
-        annotations: { title: tool.title, ...tool.annotations },
-      },
-      async (raw: unknown, ctx: ServerContext) => {
-        const args = tool.input.safeParse(raw ?? {});
-        if (!args.success) return errorResult("invalid_argument", describeIssues(args.error));
-        try {
-          const outcome = await tool.run(args.data, context(), callOf(ctx));
-          if (!outcome.ok) return errorResult(outcome.error.code, outcome.error.message);
-          return successResult(outcome.value as Record<string, unknown>, tool.link?.(outcome.value));
-        } catch (error) {
-          // A bug or an outage, not the caller's doing. Log the message only: never the request.
-          console.error(`tool ${tool.name} failed:`, error instanceof Error ? error.message : String(error));
-          return errorResult("unavailable", "the server could not complete this call; try again");
-        }
-      },
-    );
+    server.registerTool(tool.name, configOf(tool), async (raw: unknown, ctx: ServerContext) => {
+      const args = tool.input.safeParse(raw ?? {});
+      if (!args.success) return errorResult("invalid_argument", describeIssues(args.error));
+      try {
+        const outcome = await tool.run(args.data, context(), callOf(ctx));
+        if (!outcome.ok) return errorResult(outcome.error.code, outcome.error.message);
+        return successResult(outcome.value as Record<string, unknown>, tool.link?.(outcome.value));
+      } catch (error) {
+        // A bug or an outage, not the caller's doing. Log the message only: never the request.
+        console.error(`tool ${tool.name} failed:`, error instanceof Error ? error.message : String(error));
+        return errorResult("unavailable", "the server could not complete this call; try again");
+      }
+    });
   }
 }

@@ -24,7 +24,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from "@modelcontextprotocol/client";
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as TransportV2,
+  type OAuthClientMetadata,
+  type OAuthClientProvider,
+  type OAuthDiscoveryState,
+  type StoredOAuthClientInformation,
+  type StoredOAuthTokens,
+} from "@modelcontextprotocol/client";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, beforeEach } from "vitest";
@@ -616,15 +624,98 @@ function cookieHeader(response: Response): string {
     .join("; ");
 }
 
+// ───────────────────────────── the SDK clients' own sign-in ─────────────────────────────
+
+/**
+ * What an MCP host gives an SDK client (v1 or v2) to sign in by itself: the SDK discovers the
+ * server, registers, builds the authorization URL and exchanges the code; this provider keeps what
+ * the SDK hands it in memory and plays the user's browser — it opens the consent page the SDK
+ * sends it to, types the owner password, clicks Allow and keeps the redirect back (`callback`),
+ * which the test passes to `transport.finishAuth`.
+ */
+export class ConsentingOAuthProvider implements OAuthClientProvider {
+  readonly redirectUrl = `http://127.0.0.1:${40_000 + Math.floor(Math.random() * 20_000)}/callback`;
+  /** Where the consent page sent the browser back to: the code, the state and the issuer. */
+  callback?: URL;
+  /** The authorization URL the SDK built (its `resource` is the resource the token is for). */
+  authorizationUrl?: URL;
+  private client?: StoredOAuthClientInformation;
+  private stored?: StoredOAuthTokens;
+  private verifier = "";
+  private discovery?: OAuthDiscoveryState;
+
+  constructor(private readonly password: string) {}
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: "e2e SDK sign-in",
+      redirect_uris: [this.redirectUrl],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+  clientInformation(): StoredOAuthClientInformation | undefined {
+    return this.client;
+  }
+  saveClientInformation(information: StoredOAuthClientInformation): void {
+    this.client = information;
+  }
+  tokens(): StoredOAuthTokens | undefined {
+    return this.stored;
+  }
+  saveTokens(tokens: StoredOAuthTokens): void {
+    this.stored = tokens;
+  }
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+  codeVerifier(): string {
+    return this.verifier;
+  }
+  /** Binds the code exchange to the authorization server the redirect started from (SEP-2352). */
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    this.discovery = state;
+  }
+  discoveryState(): OAuthDiscoveryState | undefined {
+    return this.discovery;
+  }
+
+  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    this.authorizationUrl = authorizationUrl;
+    const page = await fetch(authorizationUrl, { redirect: "manual" });
+    const html = await page.text();
+    const handle = hiddenField(html, "handle");
+    if (page.status !== 200 || !handle) throw new Error(`the consent page did not open: ${page.status} ${html.slice(0, 300)}`);
+    const answer = await fetch(authorizationUrl, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: cookieHeader(page) },
+      body: new URLSearchParams({ handle, decision: "approve", password: this.password }),
+    });
+    await answer.arrayBuffer();
+    if (answer.status !== 302) throw new Error(`consent refused with ${answer.status}`);
+    this.callback = new URL(answer.headers.get("Location") ?? "");
+  }
+}
+
 // ───────────────────────────── MCP clients ─────────────────────────────
 
 export type V1Client = ClientV1;
 export type V2Client = ClientV2;
 
+export interface ConnectOptions {
+  /** Another endpoint of the server, e.g. `${server.mcpUrl}/core` (default: `server.mcpUrl`). */
+  url?: string;
+  /** The fetch the transport uses (e.g. one that times each HTTP exchange). */
+  fetch?: typeof fetch;
+}
+
 /** A client on the 2025-era protocol: `@modelcontextprotocol/sdk` v1, as most MCP hosts ship today. */
-export async function connectV1(server: DevServer, accessToken: string): Promise<V1Client> {
-  const transport = new TransportV1(new URL(server.mcpUrl), {
+export async function connectV1(server: DevServer, accessToken: string, options: ConnectOptions = {}): Promise<V1Client> {
+  const transport = new TransportV1(new URL(options.url ?? server.mcpUrl), {
     requestInit: { headers: { Authorization: `Bearer ${accessToken}` } },
+    ...(options.fetch && { fetch: options.fetch }),
   });
   const client = new ClientV1({ name: "e2e-sdk-v1", version: "1.0.0" });
   await client.connect(transport);
@@ -632,9 +723,10 @@ export async function connectV1(server: DevServer, accessToken: string): Promise
 }
 
 /** A client of the current SDK: `@modelcontextprotocol/client` v2. */
-export async function connectV2(server: DevServer, accessToken: string): Promise<V2Client> {
-  const transport = new TransportV2(new URL(server.mcpUrl), {
+export async function connectV2(server: DevServer, accessToken: string, options: ConnectOptions = {}): Promise<V2Client> {
+  const transport = new TransportV2(new URL(options.url ?? server.mcpUrl), {
     requestInit: { headers: { Authorization: `Bearer ${accessToken}` } },
+    ...(options.fetch && { fetch: options.fetch }),
   });
   const client = new ClientV2({ name: "e2e-sdk-v2", version: "1.0.0" });
   await client.connect(transport);

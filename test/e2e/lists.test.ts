@@ -86,15 +86,15 @@ describe("both views pass the SDK clients' output-schema validation", () => {
     });
   }
 
-  it("the advertised item schemas are strict enough to catch a wrong item", async () => {
+  it("the advertised page schema is strict enough to catch a wrong page", async () => {
     const { tools } = await v1.listTools();
     const schema = tools.find((t) => t.name === "list_tasks")!.outputSchema!;
     const validate = new AjvJsonSchemaValidator().getValidator(schema);
-    const page = (tasks: Item[]) => ({ tasks, count: tasks.length, next_cursor: null });
+    const page = (tasks: unknown, next_cursor: unknown = null) => ({ tasks, count: 1, next_cursor });
     expect(validate(page([{ id: 1, title: "t", status: "pending", priority: 5 }])).valid).toBe(true);
-    expect(validate(page([{ id: 1, status: "pending", priority: 5 }])).valid).toBe(false); // no title
-    expect(validate(page([{ id: 1, title: "t", status: "done", priority: 5 }])).valid).toBe(false); // not a status
-    expect(validate(page([{ id: 1, title: "t", status: "pending", priority: 5, colour: "red" }])).valid).toBe(false); // no such field
+    expect(validate(page({ id: 1 })).valid).toBe(false); // not a list
+    expect(validate(page([1])).valid).toBe(false); // an item that is not an object
+    expect(validate(page([], 5)).valid).toBe(false); // a cursor that is not a string
   });
 });
 

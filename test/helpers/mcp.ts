@@ -22,9 +22,10 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
-export async function connectAs(userId: string): Promise<McpSession> {
+/** `path`: another endpoint than `/mcp`, e.g. `/mcp/core`. */
+export async function connectAs(userId: string, path = "/mcp"): Promise<McpSession> {
   const token = await tokenFor(userId);
-  const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
+  const transport = new StreamableHTTPClientTransport(new URL(path, MCP_URL), {
     fetch: workerFetch,
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });

@@ -15,10 +15,10 @@ import { resourceLink } from "../uris";
 const createGoal = defineTool({
   name: "create_goal",
   title: "Create goal",
-  description: "Create a persistent goal (status active). Add tasks with create_task or decompose_goal.",
+  description: "Create a goal; add its tasks with decompose_goal or create_task.",
   input: z.strictObject({
-    name: s.title.describe("short name of the goal (1..200 chars)"),
-    description: s.text.describe("what the goal is about (up to 20,000 chars)"),
+    name: s.title,
+    description: s.text,
     metadata: s.metadata.optional(),
   }),
   output: s.goal,
@@ -28,46 +28,30 @@ const createGoal = defineTool({
 });
 
 const plannedTask = z.strictObject({
-  title: s.title.describe("short title (1..200 chars)"),
-  description: s.text.optional().describe("what to do and how to tell it is done (default empty)"),
+  title: s.title,
+  description: s.text.optional(),
   priority: s.priority.optional(),
-  depends_on: z
-    .array(z.number().int().min(0))
-    .max(LIMITS.dependencies)
-    .optional()
-    .describe("0-based indexes into this tasks list of the tasks that must be completed first (no cycles)"),
+  depends_on: z.array(z.number().int().min(0)).max(LIMITS.dependencies).optional().describe("indexes into tasks"),
 });
 
 const decompose = defineTool({
   name: "decompose_goal",
-  title: "Decompose goal into tasks",
+  title: "Decompose goal",
   description:
-    "Break a goal into dependency-ordered tasks, written all at once or not at all. Three ways, first match wins: " +
-    "(1) pass your own plan as `tasks` [{title, description?, priority?, depends_on?: [indexes into tasks]}] " +
-    '(source "agent"; checked for cycles and limits); (2) otherwise, if the server has an Anthropic API key, Claude ' +
-    'writes the plan from the goal\'s name, description and metadata (source "ai", at most `max_tasks`, default 12); ' +
-    '(3) otherwise a built-in template (source "template"). strategy shapes the plan: sequential (a chain), ' +
-    "parallel (independent workstreams) or hierarchical (phases, each depending on the previous). " +
-    'A goal that already has tasks is refused with conflict unless mode is "append", which adds tasks and never ' +
-    "changes or deletes existing ones. Then take work with get_next_task.",
+    "Turn a goal into dependency-ordered tasks: your plan in tasks, else Claude if configured, else " +
+    "a template by strategy; mode \"append\" adds to a goal that has tasks.",
   input: z.strictObject({
     goal_id: s.id("goal"),
     strategy: z.enum(STRATEGIES).default("sequential"),
-    mode: z.enum(PLAN_MODES).default("new").describe('"new" (default): only a goal without tasks; "append": add to its tasks'),
-    max_tasks: z
-      .number()
-      .int()
-      .min(1)
-      .max(LIMITS.planTasks)
-      .default(DEFAULT_MAX_TASKS)
-      .describe("at most this many tasks from Claude (1..50, default 12)"),
-    tasks: z.array(plannedTask).min(1).max(LIMITS.planTasks).optional().describe("your own plan (1..50 tasks); skips Claude and the templates"),
+    mode: z.enum(PLAN_MODES).default("new"),
+    max_tasks: z.number().int().min(1).max(LIMITS.planTasks).default(DEFAULT_MAX_TASKS).describe("for Claude"),
+    tasks: z.array(plannedTask).min(1).max(LIMITS.planTasks).optional().describe("your own plan"),
   }),
   output: z.object({
     goal_id: z.number(),
     strategy: z.enum(STRATEGIES),
-    source: z.enum(PLAN_SOURCES).describe("who wrote the plan: ai (Claude), agent (your tasks) or template"),
-    model: z.string().nullable().describe("the model that wrote the plan; null unless source is ai"),
+    source: z.enum(PLAN_SOURCES),
+    model: z.string().nullable(),
     tasks_created: z.array(z.number()),
     count: z.number(),
     tasks: z.array(s.task),
@@ -80,7 +64,7 @@ const decompose = defineTool({
 const listGoals = defineTool({
   name: "list_goals",
   title: "List goals",
-  description: 'List goals, newest first, with their progress. Brief items; view "full" for every field.',
+  description: 'Goals, newest first, with progress; brief items unless view is "full".',
   input: z.strictObject({ status: s.goalStatus.optional(), ...listInput }),
   output: z.object({ goals: z.array(s.listedGoal), ...pageOutput }),
   annotations: READ_ONLY,
@@ -100,13 +84,10 @@ const getGoal = defineTool({
 const cancelGoal = defineTool({
   name: "cancel_goal",
   title: "Cancel goal",
-  description:
-    "Cancel a goal: it takes no new tasks, and every task of it that is not finished (pending, in_progress, " +
-    "failed) is cancelled, ending any lease (the holder's late report is refused). Completed tasks stay " +
-    "completed. Cancelling a cancelled goal changes nothing.",
+  description: "Cancel a goal and its unfinished tasks, ending their leases; completed tasks stay.",
   input: z.strictObject({
     goal_id: s.id("goal"),
-    reason: s.title.optional().describe("why (kept in the cancelled tasks' error, up to 200 chars)"),
+    reason: s.title.optional().describe("kept as the cancelled tasks' error"),
   }),
   output: s.goal,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
@@ -116,7 +97,7 @@ const cancelGoal = defineTool({
 const updateGoal = defineTool({
   name: "update_goal",
   title: "Update goal",
-  description: "Change a goal's name, description or metadata (replaced whole); omitted fields keep their value.",
+  description: "Change a goal's name, description or metadata; omitted fields keep their value.",
   input: z.strictObject({
     goal_id: s.id("goal"),
     name: s.title.optional(),

@@ -1,0 +1,137 @@
+/**
+ * One MCP endpoint over Streamable HTTP, stateless: every request gets a fresh server from the
+ * factory (./server.ts), for the user the OAuth provider authenticated.
+ *
+ * Two protocol generations arrive here. Requests of the 2026-07-28 revision go to
+ * `createMcpHandler` from agents/mcp/server. Requests of the 2025 revisions, which the SDK v1 and
+ * v2 clients send by default, are answered by the SDK's own stateless transport in JSON mode, the
+ * way the SDK documents for routing legacy traffic beside `createMcpHandler` (`isLegacyRequest`).
+ * The agents lane would answer them as an SSE stream — three stream wrappers and a keep-alive timer
+ * per call — which costs more than the tool call itself (docs/architecture.md, "Speed"). The JSON
+ * lane applies the same Host and Origin checks as the agents lane (DNS rebinding), and the OAuth
+ * provider in front of both adds CORS and has already checked the token. One JSON body cannot
+ * carry notifications before the result, so a 2025 request that asks for progress (a progress
+ * token) is streamed by the agents lane as before.
+ */
+import {
+  hostHeaderValidationResponse,
+  isJSONRPCRequest,
+  isLegacyRequest,
+  localhostAllowedHostnames,
+  localhostAllowedOrigins,
+  originValidationResponse,
+  WebStandardStreamableHTTPServerTransport,
+  type AuthInfo,
+  type McpServer,
+} from "@modelcontextprotocol/server";
+import { createMcpHandler } from "agents/mcp/server";
+import type { AuthProps } from "../auth/grant";
+import { runAsUser } from "./context";
+
+/** The largest request body read (the SDK's own default). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+type Factory = (context: { era: "legacy" | "modern"; authInfo?: AuthInfo; requestInfo?: Request }) => McpServer;
+export type EndpointHandler = (request: Request, env: Cloudflare.Env, ctx: ExecutionContext) => Promise<Response>;
+
+export function mcpEndpoint(route: string, factory: Factory): EndpointHandler {
+  const modern = createMcpHandler(factory, { route, legacy: "reject" });
+  const streamed = createMcpHandler(factory, { route });
+  return async (request, env, ctx) => {
+    const userId = userIdOf(ctx);
+    if (userId === undefined) return jsonRpcError(500, -32603, "Internal server error");
+    return runAsUser(userId, async () => {
+      if (request.method !== "POST") return modern(request, env, ctx);
+      if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) return jsonRpcError(413, -32600, "Request body too large");
+      const text = await request.text();
+      const body = parseJson(text);
+      if (body !== undefined && (await isLegacyRequest(request, body))) {
+        if (asksForProgress(body)) return streamed(new Request(request, { body: text }), env, ctx);
+        return rejection(request) ?? serveLegacy(factory, request, body, authInfoOf(ctx, userId));
+      }
+      // The body was read to classify the request; the agents lane reads it again.
+      return modern(new Request(request, { body: text }), env, ctx);
+    });
+  };
+}
+
+/** A JSON-RPC request (or a batch holding one) that carries `_meta.progressToken`. */
+function asksForProgress(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some((message) => {
+    const meta = (message as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
+    return meta?.progressToken !== undefined;
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A 2025-era request: one fresh server, one JSON answer. */
+async function serveLegacy(factory: Factory, request: Request, parsedBody: unknown, authInfo: AuthInfo): Promise<Response> {
+  const server = factory({ era: "legacy", authInfo, requestInfo: request });
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  // One JSON exchange cannot carry a request from the server to the client (sampling,
+  // elicitation): answer it as failed at once, as the agents lane does, instead of waiting.
+  const send = transport.send.bind(transport);
+  transport.send = async (message, options) => {
+    if (!isJSONRPCRequest(message)) return send(message, options);
+    transport.onmessage?.({
+      jsonrpc: "2.0",
+      id: message.id,
+      error: { code: -32603, message: "server-to-client requests are not available on a stateless endpoint" },
+    });
+  };
+  try {
+    await server.connect(transport);
+    return await transport.handleRequest(request, { authInfo, parsedBody });
+  } catch (error) {
+    console.error("MCP request failed:", error instanceof Error ? error.message : String(error));
+    return jsonRpcError(500, -32603, "Internal server error");
+  } finally {
+    await Promise.all([transport.close().catch(() => {}), server.close().catch(() => {})]);
+  }
+}
+
+/**
+ * DNS rebinding protection, the rules of the agents lane: a local endpoint answers only to local
+ * Host names, a workers.dev endpoint only to its own; a browser Origin must be local or the
+ * workers.dev host itself.
+ */
+function rejection(request: Request): Response | undefined {
+  const { hostname } = new URL(request.url);
+  const local = localhostAllowedHostnames().includes(hostname);
+  const workersDev = hostname.endsWith(".workers.dev");
+  const hosts = local ? localhostAllowedHostnames() : workersDev ? [hostname] : undefined;
+  const hostRejection = hosts ? hostHeaderValidationResponse(request, hosts) : undefined;
+  if (hostRejection) return hostRejection;
+  return originValidationResponse(request, workersDev ? [...localhostAllowedOrigins(), hostname] : localhostAllowedOrigins());
+}
+
+/** The user of the grant; the provider puts the grant's props on the context. */
+function userIdOf(ctx: ExecutionContext): string | undefined {
+  const props = (ctx as { props?: Partial<AuthProps> }).props;
+  return typeof props?.userId === "string" && props.userId.length > 0 ? props.userId : undefined;
+}
+
+/** The verified token as the SDK describes it (what the agents lane derives from `ctx.auth`). */
+function authInfoOf(ctx: ExecutionContext, userId: string): AuthInfo {
+  const auth = (ctx as { auth?: { token?: string; clientId?: string; scope?: string[]; expiresAt?: number; audience?: string } }).auth;
+  return {
+    token: auth?.token ?? "",
+    clientId: auth?.clientId ?? "",
+    scopes: [...(auth?.scope ?? [])],
+    ...(auth?.expiresAt !== undefined && { expiresAt: auth.expiresAt }),
+    ...(auth?.audience !== undefined && { resource: new URL(auth.audience) }),
+    extra: { props: { userId } },
+  };
+}
+
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status });
+}

@@ -1,0 +1,67 @@
+/**
+ * The MCP endpoint over HTTP (src/mcp/http.ts): 2025-era requests, what the SDK clients send by
+ * default, are answered as one JSON body, behind the same DNS-rebinding checks as the 2026 lane;
+ * what is not a JSON-RPC POST is answered as createMcpHandler answers it.
+ */
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ORIGIN, tokenFor, workerFetch } from "./helpers/oauth";
+
+const LEGACY = { "Content-Type": "application/json", Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25" };
+
+async function post(body: unknown, headers: Record<string, string> = {}, path = "/mcp") {
+  const token = await tokenFor(`http-${crypto.randomUUID()}`);
+  const init = { method: "POST", headers: { Authorization: `Bearer ${token}`, ...LEGACY, ...headers }, body: JSON.stringify(body) };
+  // workerFetch sets Host from the URL; a test of the Host check sends its own.
+  return headers.Host ? exports.default.fetch(new Request(`${ORIGIN}${path}`, init)) : workerFetch(`${ORIGIN}${path}`, init);
+}
+
+describe("2025-era requests", () => {
+  it("are answered as one JSON body, batches included", async () => {
+    const response = await post([
+      { jsonrpc: "2.0", id: 1, method: "ping" },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "get_task", arguments: { task_id: 1 } } },
+    ]);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
+    const [ping, call] = (await response.json()) as [{ id: number; result: object }, { id: number; result: { isError: boolean; content: { text: string }[] } }];
+    expect(ping).toMatchObject({ id: 1, result: {} });
+    expect(call.result.isError).toBe(true);
+    expect(call.result.content[0].text).toBe("not_found: task 1 does not exist");
+  });
+
+  it("accepts a notification with 202 and no body", async () => {
+    const response = await post({ jsonrpc: "2.0", method: "notifications/initialized" });
+    expect(response.status).toBe(202);
+    expect(await response.text()).toBe("");
+  });
+
+  it("refuses a browser page of another origin with 403, before any tool runs (DNS rebinding)", async () => {
+    const response = await post({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "create_goal", arguments: { name: "n", description: "d" } } }, { Origin: "https://evil.example" });
+    expect(response.status).toBe(403);
+    const mine = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" }, { Origin: "http://localhost:6274" });
+    expect(mine.status).toBe(200);
+  });
+
+  it("refuses a request for the local endpoint under another Host name with 403", async () => {
+    const response = await post({ jsonrpc: "2.0", id: 1, method: "ping" }, { Host: "evil.example" });
+    expect(response.status).toBe(403);
+  });
+});
+
+describe("what is not a 2025-era JSON-RPC POST", () => {
+  it("GET and DELETE are 405: the endpoint is stateless, there is no stream or session to open or end", async () => {
+    const token = await tokenFor(`http-${crypto.randomUUID()}`);
+    for (const method of ["GET", "DELETE"]) {
+      const response = await workerFetch(`${ORIGIN}/mcp/core`, { method, headers: { Authorization: `Bearer ${token}`, Accept: "application/json, text/event-stream" } });
+      expect(response.status, method).toBe(405);
+    }
+  });
+
+  it("a body that is not JSON is a 400 parse error, never a 500", async () => {
+    const token = await tokenFor(`http-${crypto.randomUUID()}`);
+    const response = await workerFetch(`${ORIGIN}/mcp`, { method: "POST", headers: { Authorization: `Bearer ${token}`, ...LEGACY }, body: "{not json" });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32700);
+  });
+});
