@@ -145,7 +145,7 @@ describe("prompts", () => {
     expect(messages).toHaveLength(1);
     expect(messages[0].role).toBe("user");
     const text = (messages[0].content as { text: string }).text;
-    for (const words of ['get_next_task {"agent_id": "coder-7"}', "heartbeat_task", "update_task_status", "lease_id", "no_pending_tasks", "circuit_open", "fallback_agent", "probe_expires_at"]) {
+    for (const words of ['get_next_task {"agent_id": "coder-7", "wait_seconds": 30', "heartbeat_task", "update_task_status", "lease_id", "no_pending_tasks", "circuit_open", "fallback_agent", "probe_expires_at"]) {
       expect(text).toContain(words);
     }
   });

@@ -114,7 +114,7 @@ describe.each(["v1", "v2"] as const)("SDK %s client", (version) => {
     const { prompts } = await c.client.listPrompts();
     expect(prompts.map((p) => p.name)).toEqual(["work_loop", "plan_goal"]);
     const loop = await c.client.getPrompt({ name: "work_loop", arguments: { agent_id: "coder-9" } });
-    expect(textOf(loop)).toContain('get_next_task {"agent_id": "coder-9"}');
+    expect(textOf(loop)).toContain('get_next_task {"agent_id": "coder-9", "wait_seconds": 30');
     const goal = await callTool<Goal>(c.client, "create_goal", { name: "Plan me", description: "A goal worth planning" });
     const plan = await c.client.getPrompt({ name: "plan_goal", arguments: { goal_id: String(goal.id) } });
     expect(textOf(plan)).toContain("A goal worth planning");
