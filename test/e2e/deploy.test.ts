@@ -21,7 +21,7 @@ import {
   parseDeployOutput,
   readHidden,
 } from "../../scripts/deploy.mjs";
-import { authorize, callTool, connectV2, type DevServer, showLogsOnFailure, startDevServer } from "./harness";
+import { authorize, callTool, connectV2, type DevServer, useDevServer } from "./harness";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SCRIPT = join(ROOT, "scripts", "deploy.mjs");
@@ -89,14 +89,7 @@ describe("wrangler deploy --dry-run", () => {
 // ───────────────────────────── the Worker without MCP_RESOURCE ─────────────────────────────
 
 describe("wrangler dev without MCP_RESOURCE, as a deployed Worker runs", () => {
-  let server: DevServer | undefined;
-  beforeAll(async () => {
-    server = await startDevServer({ deriveResource: true });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  showLogsOnFailure(() => server);
+  const server = useDevServer({ deriveResource: true });
 
   it("signs a client in and serves its tools at the URL the client uses", async () => {
     const { accessToken } = await authorize(server!);

@@ -19,8 +19,7 @@ import {
   ConsentingOAuthProvider,
   connectV1,
   connectV2,
-  showLogsOnFailure,
-  startDevServer,
+  useDevServer,
   type DevServer,
   type ToolCaller,
 } from "./harness";
@@ -36,17 +35,12 @@ interface Claim {
   lease_id?: string;
 }
 
-let server: DevServer;
+const server = useDevServer();
 let coreUrl: string;
 
 beforeAll(async () => {
-  server = await startDevServer();
   coreUrl = `${server.mcpUrl}/core`;
 });
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 /** The work loop on /mcp/core: add a task, claim it, keep the lease, finish, read it back. */
 async function workLoop(client: ToolCaller, agentId: string): Promise<void> {

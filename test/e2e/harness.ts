@@ -550,15 +550,20 @@ export async function tokenRequest(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-export async function exchangeCode(server: DevServer, discovery: Discovery, pending: PendingConsent, code: string): Promise<Tokens> {
-  const { status, body } = await tokenRequest(discovery, {
+/** The token request the client that started `pending` sends to redeem `code`. */
+export function codeExchange(server: DevServer, pending: PendingConsent, code: string): Record<string, string> {
+  return {
     grant_type: "authorization_code",
     code,
     redirect_uri: pending.client.redirectUri,
     client_id: pending.client.clientId,
     code_verifier: pending.codeVerifier,
     resource: server.mcpUrl,
-  });
+  };
+}
+
+export async function exchangeCode(server: DevServer, discovery: Discovery, pending: PendingConsent, code: string): Promise<Tokens> {
+  const { status, body } = await tokenRequest(discovery, codeExchange(server, pending, code));
   return tokensOf(status, body, pending.client.clientId);
 }
 

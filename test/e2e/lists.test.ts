@@ -13,8 +13,7 @@ import {
   callToolError,
   connectV1,
   connectV2,
-  showLogsOnFailure,
-  startDevServer,
+  useDevServer,
   type DevServer,
   type V1Client,
   type V2Client,
@@ -39,13 +38,12 @@ const LISTS: { tool: string; key: string; brief: string[]; fullOnly: string }[] 
   { tool: "circuit_breaker_list", key: "breakers", brief: ["agent_id", "state", "can_execute", "failure_count", "retry_after_seconds"], fullOnly: "config" },
 ];
 
-let server: DevServer;
+const server = useDevServer();
 let accessToken: string;
 let v1: V1Client;
 let v2: V2Client;
 
 beforeAll(async () => {
-  server = await startDevServer();
   accessToken = (await authorize(server)).accessToken;
   v1 = await connectV1(server, accessToken);
   v2 = await connectV2(server, accessToken);
@@ -64,9 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await v1?.close();
   await v2?.close();
-  await server?.stop();
 });
-showLogsOnFailure(() => server);
 
 describe("both views pass the SDK clients' output-schema validation", () => {
   for (const { tool, key, brief, fullOnly } of LISTS) {

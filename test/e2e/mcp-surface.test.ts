@@ -5,16 +5,9 @@
  * completing ids, editing goals and tasks, and following the links tool results carry.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, callTool, callToolError, callToolRaw, connectV1, connectV2, showLogsOnFailure, startDevServer, type DevServer, type V1Client, type V2Client } from "./harness";
+import { authorize, callTool, callToolError, callToolRaw, connectV1, connectV2, useDevServer, type DevServer, type V1Client, type V2Client } from "./harness";
 
-let server: DevServer;
-beforeAll(async () => {
-  server = await startDevServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
+const server = useDevServer();
 
 interface Goal {
   id: number;

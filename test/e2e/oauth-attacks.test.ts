@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   codeFromRedirect,
   discover,
+  codeExchange as exchangeParams,
   exchangeCode,
   openConsent,
   registerClient,
-  showLogsOnFailure,
-  startDevServer,
+  useDevServer,
   submitConsent,
   tokenRequest,
   type DevServer,
@@ -24,13 +24,12 @@ import {
   type RegisteredClient,
 } from "./harness";
 
-let server: DevServer;
+const server = useDevServer({ vars: { ACCESS_TOKEN_TTL_SECONDS: "60" } });
 let discovery: Discovery;
 /** A token obtained first, for the expiry test at the end, and when it was issued (at the latest). */
 let early: { accessToken: string; expiresIn: number; issuedBy: number };
 
 beforeAll(async () => {
-  server = await startDevServer({ vars: { ACCESS_TOKEN_TTL_SECONDS: "60" } });
   discovery = await discover(server);
   const { pending, code } = await approvedCode();
   const { status, body } = await tokenRequest(discovery, codeExchange(pending, code));
@@ -38,10 +37,6 @@ beforeAll(async () => {
   early = { accessToken: String(body.access_token), expiresIn: Number(body.expires_in), issuedBy: Date.now() };
   expect((await mcpWith(early.accessToken)).status).toBe(200);
 });
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 /** Registration, consent page and Allow with the owner password: a fresh authorization code. */
 async function approvedCode(client?: RegisteredClient): Promise<{ pending: PendingConsent; code: string }> {
@@ -51,16 +46,7 @@ async function approvedCode(client?: RegisteredClient): Promise<{ pending: Pendi
 }
 
 /** The token request the legitimate client would send for `code`. */
-function codeExchange(pending: PendingConsent, code: string): Record<string, string> {
-  return {
-    grant_type: "authorization_code",
-    code,
-    redirect_uri: pending.client.redirectUri,
-    client_id: pending.client.clientId,
-    code_verifier: pending.codeVerifier,
-    resource: server.mcpUrl,
-  };
-}
+const codeExchange = (pending: PendingConsent, code: string) => exchangeParams(server, pending, code);
 
 /** A token request that must be refused: 400 with `error`, and no token of any kind in the answer. */
 async function expectRefused(params: Record<string, string>, error: string) {

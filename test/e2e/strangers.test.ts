@@ -9,8 +9,7 @@ import {
   discover,
   openConsent,
   registerClient,
-  showLogsOnFailure,
-  startDevServer,
+  useDevServer,
   type DevServer,
   type Discovery,
   type RegisteredClient,
@@ -19,20 +18,15 @@ import {
 const REGISTRATIONS_PER_HOUR = 10; // the default of CLIENT_REGISTRATIONS_PER_HOUR
 const AUTHORIZE_REQUESTS_PER_HOUR = 60;
 
-let server: DevServer;
+const server = useDevServer({ productLimits: true });
 let discovery: Discovery;
 /** The first registration of this address: the /authorize test uses it, the registration test counts it. */
 let first: RegisteredClient;
 
 beforeAll(async () => {
-  server = await startDevServer({ productLimits: true });
   discovery = await discover(server);
   first = await registerClient(discovery);
 });
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 const register = (body: string) =>
   fetch(discovery.authServer.registration_endpoint, { method: "POST", headers: { "Content-Type": "application/json" }, body });

@@ -10,7 +10,7 @@
  * either way). The server runs with LEASE_MIN_SECONDS=1 so that a lease can run out in the test.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, callTool, callToolRaw, connectV1, connectV2, showLogsOnFailure, startDevServer, type DevServer, type ToolResult } from "./harness";
+import { authorize, callTool, callToolRaw, connectV1, connectV2, useDevServer, type DevServer, type ToolResult } from "./harness";
 
 interface Task {
   id: number;
@@ -37,17 +37,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Time for a call just sent to reach the object and start waiting. */
 const ARRIVAL_MS = 500;
 
-let server: DevServer;
+const server = useDevServer({ vars: { LEASE_MIN_SECONDS: "1" } });
 let accessToken: string;
 
 beforeAll(async () => {
-  server = await startDevServer({ vars: { LEASE_MIN_SECONDS: "1" } });
   accessToken = (await authorize(server)).accessToken;
 });
-afterAll(async () => {
-  await server?.stop();
-});
-showLogsOnFailure(() => server);
 
 async function newGoal(client: Parameters<typeof callTool>[0], name: string): Promise<number> {
   return (await callTool<{ id: number }>(client, "create_goal", { name, description: "waiting e2e" })).id;
