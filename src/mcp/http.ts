@@ -34,7 +34,7 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 type Factory = (context: { era: "legacy" | "modern"; authInfo?: AuthInfo; requestInfo?: Request }) => McpServer;
 export type EndpointHandler = (request: Request, env: Cloudflare.Env, ctx: ExecutionContext) => Promise<Response>;
 
-export function mcpEndpoint(route: string, factory: Factory): EndpointHandler {
+export function endpointHandler(route: string, factory: Factory): EndpointHandler {
   const modern = createMcpHandler(factory, { route, legacy: "reject" });
   const streamed = createMcpHandler(factory, { route });
   return async (request, env, ctx) => {

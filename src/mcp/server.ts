@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { runtimeOf } from "../runtime/api";
 import { userIdOfRequest, type ToolContext } from "./context";
 import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
-import { mcpEndpoint } from "./http";
+import { endpointHandler } from "./http";
 import { registerPrompts } from "./prompts";
 import { registerResources } from "./resources";
 import { registerTools, type AnyTool } from "./tool";
@@ -62,7 +62,7 @@ export function createServer(endpoint: EndpointPath = "/mcp"): McpServer {
   return server;
 }
 
-const handlers = new Map([...TOOLS_OF.keys()].map((path) => [path, mcpEndpoint(path, () => createServer(path))] as const));
+const handlers = new Map([...TOOLS_OF.keys()].map((path) => [path, endpointHandler(path, () => createServer(path))] as const));
 
 /**
  * The OAuth provider's API handler: `/mcp` and each endpoint below it, chosen by path. The provider
