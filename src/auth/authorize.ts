@@ -34,7 +34,7 @@ export async function handleAuthorize(request: Request, env: EnvWithOAuth): Prom
 async function showConsent(request: Request, env: EnvWithOAuth): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
   const authRequest = await oauth.parseAuthRequest(request);
-  // The provider lets a client with a secret skip PKCE; OAuth 2.1 and SPEC §3 want S256 from every
+  // The provider lets a client with a secret skip PKCE; OAuth 2.1 and docs/security.md want S256 from every
   // client (plain is refused by the provider). The redirect URI was validated by parseAuthRequest.
   if (!authRequest.codeChallenge) {
     return Response.redirect(authorizationErrorRedirect(authRequest, "invalid_request", "PKCE with S256 is required."), 302);

@@ -1,5 +1,5 @@
 /**
- * What anyone may do before signing in, bounded (SPEC §3): this runs in front of the OAuth
+ * What anyone may do before signing in, bounded (docs/security.md): this runs in front of the OAuth
  * provider, so nothing a stranger sends is parsed whole or stored past these limits.
  *
  * - POST to the registration endpoint: a body of at most 8 KiB, a short name, few redirect URIs

@@ -1,5 +1,5 @@
 /**
- * The owner's dashboard (SPEC §11): sign-in at `/`, pages under `/app`, the export download, the
+ * The owner's dashboard (docs/dashboard.md): sign-in at `/`, pages under `/app`, the export download, the
  * import upload, the live socket, and the browser files under `/assets/`. The MCP endpoint and the
  * OAuth flow never reach this handler (src/index.ts routes only these paths here).
  *

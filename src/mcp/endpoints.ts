@@ -1,7 +1,7 @@
 /**
  * The MCP endpoints and the tools each serves (docs/tools.md, "Endpoints"). `/mcp` serves every
  * tool; each other endpoint serves the set one kind of agent needs, so that it pays for fewer tool
- * definitions in its context (SPEC §9). All are covered by the instance's one OAuth resource,
+ * definitions in its context (docs/tools.md). All are covered by the instance's one OAuth resource,
  * `/mcp`: a token for it works on every endpoint below it.
  *
  * A tool's membership is declared here once; a new tool is on `/mcp` by itself and on a set when

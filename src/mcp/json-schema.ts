@@ -1,6 +1,6 @@
 /**
  * The JSON Schemas that tools/list serves, derived from the tools' zod schemas and kept lean:
- * every agent pays for them in its context (SPEC §9; docs/tools.md, "Output schemas").
+ * every agent pays for them in its context (docs/tools.md, "Output schemas").
  *
  *   - Input schemas keep their constraints, defaults and short descriptions: the agent needs them
  *     to call the tool right. What holds for every tool is said once, in the instructions: the

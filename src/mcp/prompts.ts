@@ -1,5 +1,5 @@
 /**
- * Prompts (SPEC §10, docs/resources-and-prompts.md): a person's one-click start. `work_loop`
+ * Prompts (docs/resources-and-prompts.md): a person's one-click start. `work_loop`
  * turns an agent into a worker on the queue; `plan_goal` asks an agent to plan a goal and write
  * the plan with decompose_goal. Their arguments complete from the user's own ids.
  */

@@ -1,5 +1,5 @@
 /**
- * Resources (SPEC §10, docs/resources-and-prompts.md): a client shows or attaches a goal, a task,
+ * Resources (docs/resources-and-prompts.md): a client shows or attaches a goal, a task,
  * a pipeline or a breaker without spending tool calls. Four URI templates, read as JSON from the
  * signed-in user's own Runtime (the user comes from the grant, as for tools); `resources/list`
  * pages through the live items (active goals, then running pipelines); the templates' ids complete

@@ -7,7 +7,7 @@ import { badge, html, time, type Html } from "../html";
 import type { Page } from "./layout";
 
 export const PIPELINES_SHOWN = 500;
-/** SPEC §6: the L-score gate of every step. */
+/** The L-score gate of every step (docs/relay.md). */
 const L_SCORE_GATE = 0.3;
 
 const PIPELINE_LABEL: Record<string, string> = { pending: "Waiting", in_progress: "Running", completed: "Completed", failed: "Failed" };

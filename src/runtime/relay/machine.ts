@@ -16,7 +16,7 @@
  * runs one request at a time and each call is one transaction, so of several concurrent advances
  * with the same baton exactly one wins. A report without a baton id advances whatever baton is
  * live, whatever earlier reports looked like (two steps may report the same numbers): the baton
- * id is what makes a retried call safe (SPEC §6).
+ * id is what makes a retried call safe (docs/relay.md).
  */
 import { conflict, exhausted, failedPrecondition, invalid } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
