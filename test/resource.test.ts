@@ -9,7 +9,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { mcpEndpoint } from "../src/auth/resource";
 import worker, { oauthOptionsFor } from "../src/index";
-import { MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, workerFetch } from "./helpers/oauth";
+import { codeExchange, MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, workerFetch } from "./helpers/oauth";
 
 const DEPLOYED = "https://agent-runtime.alice.workers.dev";
 const CUSTOM = "https://mcp.example.com";
@@ -162,18 +162,7 @@ describe("a deployed Worker without MCP_RESOURCE", () => {
     })) authorize.searchParams.set(key, value);
     const authRequest = await oauth.parseAuthRequest(new Request(authorize));
     const { redirectTo } = await oauth.completeAuthorization({ request: authRequest, userId: "owner", metadata: {}, scope: authRequest.scope, props: { userId: "owner" } });
-    const tokenResponse = await deployedFetch(`${DEPLOYED}/oauth/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code: new URL(redirectTo).searchParams.get("code")!,
-        redirect_uri: REDIRECT_URI,
-        client_id: client.clientId,
-        code_verifier: verifier,
-        resource,
-      }),
-    });
+    const tokenResponse = await deployedFetch(`${DEPLOYED}/oauth/token`, codeExchange(client.clientId, new URL(redirectTo).searchParams.get("code")!, verifier, resource));
     expect(tokenResponse.status).toBe(200);
     const token = String(((await tokenResponse.json()) as Record<string, unknown>).access_token);
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { CLIENT_REGISTRATION_TTL_SECONDS } from "../src/auth/lifetimes";
 import { DEFAULT_AUTHORIZE_REQUESTS_PER_HOUR, DEFAULT_CLIENT_REGISTRATIONS_PER_HOUR } from "../src/auth/strangers";
 import worker, { oauthOptionsFor } from "../src/index";
-import { authorizeUrl, MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, registerClient } from "./helpers/oauth";
+import { authorizeUrl, codeExchange, MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, registerClient } from "./helpers/oauth";
 
 /** The Worker with the product's default limits (vitest.config.ts raises them for other tests). */
 const PRODUCT_ENV = { ...env, CLIENT_REGISTRATIONS_PER_HOUR: undefined, AUTHORIZE_REQUESTS_PER_HOUR: undefined };
@@ -126,18 +126,7 @@ describe("registered clients expire", () => {
     const { verifier, challenge } = await pkcePair();
     const authRequest = await oauth.parseAuthRequest(new Request(authorizeUrl(registered.client_id, challenge)));
     const { redirectTo } = await oauth.completeAuthorization({ request: authRequest, userId: "owner", metadata: {}, scope: [], props: { userId: "owner" } });
-    const exchanged = await call(ip(), `${ORIGIN}/oauth/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code: new URL(redirectTo).searchParams.get("code")!,
-        redirect_uri: REDIRECT_URI,
-        client_id: registered.client_id,
-        code_verifier: verifier,
-        resource: MCP_URL,
-      }),
-    });
+    const exchanged = await call(ip(), `${ORIGIN}/oauth/token`, codeExchange(registered.client_id, new URL(redirectTo).searchParams.get("code")!, verifier));
     expect(exchanged.status).toBe(200);
     const renewed = (await env.OAUTH_KV.get<{ registrationExpiresAt: number }>(key, "json"))!;
     expect(renewed.registrationExpiresAt).toBeGreaterThanOrEqual(now + CLIENT_REGISTRATION_TTL_SECONDS);

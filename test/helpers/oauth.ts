@@ -49,19 +49,17 @@ export async function registerClient(name = "Test Client"): Promise<string> {
   return client.clientId;
 }
 
-export async function exchangeCode(clientId: string, code: string, verifier: string) {
-  const response = await workerFetch(`${ORIGIN}/oauth/token`, {
+/** The token request that redeems `code` (a POST to /oauth/token), for the resource it was asked for. */
+export function codeExchange(clientId: string, code: string, verifier: string, resource = MCP_URL): RequestInit {
+  return {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: REDIRECT_URI,
-      client_id: clientId,
-      code_verifier: verifier,
-      resource: MCP_URL,
-    }),
-  });
+    body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: REDIRECT_URI, client_id: clientId, code_verifier: verifier, resource }),
+  };
+}
+
+export async function exchangeCode(clientId: string, code: string, verifier: string) {
+  const response = await workerFetch(`${ORIGIN}/oauth/token`, codeExchange(clientId, code, verifier));
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
