@@ -12,6 +12,10 @@ import { env } from "cloudflare:workers";
 import { it } from "vitest";
 import type { Runtime } from "../src/runtime/runtime";
 import { insertTask } from "../src/runtime/tasks/queue";
+import { NO_DEPENDENCIES } from "../src/runtime/tasks/readiness";
+
+/** A task waiting for one unfinished dependency. */
+const ONE_UNMET = { dep_count: 1, unmet_deps: 1, failed_deps: 0, cancelled_deps: 0 };
 
 const SIZES = [1_000, 10_000, 100_000];
 
@@ -40,10 +44,10 @@ async function timeEach(runs: number, op: (i: number) => unknown): Promise<numbe
 function seed(sql: SqlStorage, state: DurableObjectState, count: number): void {
   state.storage.transactionSync(() => {
     const now = Date.now();
-    const blocker = insertTask(sql, { title: "blocker", priority: 1 }, 0, now);
+    const blocker = insertTask(sql, { title: "blocker", priority: 1 }, NO_DEPENDENCIES, now);
     for (let i = 1; i < count; i++) {
       const blocked = i % 2 === 0;
-      const row = insertTask(sql, { title: `task ${i}`, priority: blocked ? 10 : 1 + (i % 9) }, blocked ? 1 : 0, now);
+      const row = insertTask(sql, { title: `task ${i}`, priority: blocked ? 10 : 1 + (i % 9) }, blocked ? ONE_UNMET : NO_DEPENDENCIES, now);
       if (blocked) sql.exec(`INSERT INTO task_deps (task_id, depends_on) VALUES (?, ?)`, row.id, blocker.id);
     }
   });

@@ -114,7 +114,7 @@ async function expiredLeases(count: number): Promise<Row[]> {
     await state.storage.deleteAlarm();
     let runs = 1;
     const rest = await timed(() => {
-      while (nextDue(TIMED_WORK, sql) !== null && nextDue(TIMED_WORK, sql)! <= Date.now()) {
+      while (nextDue(TIMED_WORK, sql, Date.now()) !== null && nextDue(TIMED_WORK, sql, Date.now())! <= Date.now()) {
         state.storage.transactionSync(() => runDue(TIMED_WORK, sql, Date.now()));
         runs++;
       }

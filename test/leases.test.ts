@@ -148,7 +148,10 @@ describe("a lease that runs out", () => {
     const failed = await ok(rt.getTask(id));
     expect(failed).toMatchObject({ status: "failed", attempt: 2, max_attempts: 2, lease_id: null, assigned_to: "agent-b" });
     expect(failed.error).toMatch(/lease expired on attempt 2 of 2 \(max_attempts reached\)/);
-    expect(failed.events[0]).toMatchObject({ kind: "lease_expired", status: "failed" });
+    // Newest first: the expiry failed it, and it stays failed (parked: its attempts are used up).
+    expect(failed.events[0]).toMatchObject({ kind: "parked", status: "failed" });
+    expect(failed.events[0].detail).toMatch(/attempts are used up \(2 of 2\)/);
+    expect(failed.events[1]).toMatchObject({ kind: "lease_expired", status: "failed" });
 
     expect(await ok(rt.getTask(dependent.id))).toMatchObject({ status: "pending", blocked_by: [id] });
     expect(await ok(rt.nextTask({ agent_id: "agent-c" }))).toEqual({ task: null, reason: "all_pending_tasks_blocked" });

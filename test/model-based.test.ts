@@ -28,6 +28,7 @@ import type { Outcome } from "../src/runtime/kernel/errors";
 import { runDue } from "../src/runtime/kernel/timed";
 import { TASK_STATUSES, TRANSITIONS, type TaskStatus } from "../src/runtime/tasks/model";
 import { insertTask } from "../src/runtime/tasks/queue";
+import { NO_DEPENDENCIES } from "../src/runtime/tasks/readiness";
 import { freshRuntime, stubOf, withSql } from "./helpers/runtime";
 
 /** Set to the `{ seed, path }` a failure printed to replay exactly that run. */
@@ -595,7 +596,7 @@ describe("the circuit breaker against its reference model", () => {
           const sql = state.storage.sql;
           const write = <T>(run: () => T): T => state.storage.transactionSync(run);
           let now = Date.parse("2026-01-05T09:00:00.000Z");
-          const taskIds = write(() => Array.from({ length: 60 }, () => insertTask(sql, { title: "work" }, 0, now).id));
+          const taskIds = write(() => Array.from({ length: 60 }, () => insertTask(sql, { title: "work" }, NO_DEPENDENCIES, now).id));
           const m = new BreakerModel(taskIds);
           for (const [i, action] of actions.entries()) {
             const after = `after step ${i} ${JSON.stringify(action)}`;
@@ -693,7 +694,7 @@ function checkBreakers(sql: SqlStorage, m: BreakerModel, now: number, after: str
     if (row.state === "OPEN") expect(gate.can_execute, after).toBe(false);
   }
   // The alarm is derived from exactly the due times the model knows.
-  expect(breakerTimedWork.nextDue(sql), `${after}: next due time`).toBe(m.nextDue());
+  expect(breakerTimedWork.nextDue(sql, 0), `${after}: next due time`).toBe(m.nextDue());
   const tasks = sql.exec<{ id: number; status: string; attempt: number; assigned_to: string | null }>(`SELECT id, status, attempt, assigned_to FROM tasks ORDER BY id`).toArray();
   expect(tasks.map((t) => [t.id, t.status, t.attempt, t.assigned_to]), `${after}: tasks`).toEqual(m.tasks.map((t) => [t.id, t.status, t.attempt, t.holder]));
 }

@@ -360,7 +360,8 @@ describe("cancelling a goal", () => {
       const tables = () => ({
         goals: sql.exec("SELECT * FROM goals ORDER BY id").toArray(),
         tasks: sql.exec("SELECT * FROM tasks ORDER BY id").toArray(),
-        events: sql.exec("SELECT * FROM task_events ORDER BY id").toArray(),
+        // By task: the two ways number the same events in different orders.
+        events: sql.exec("SELECT task_id, at, kind, agent_id, lease_id, attempt, status, detail, count FROM task_events ORDER BY task_id, id").toArray(),
         deps: sql.exec("SELECT * FROM task_deps ORDER BY task_id, depends_on").toArray(),
         breakers: sql.exec("SELECT * FROM breakers ORDER BY agent_id").toArray(),
         probes: sql.exec("SELECT * FROM breaker_probes ORDER BY id").toArray(),
@@ -381,10 +382,11 @@ describe("cancelling a goal", () => {
       };
       const before = tables();
       const setBased = attempt(() => cancelGoal(sql, goal.id, "scope cut", now));
-      // Cancelling by hand, task by task, as cancel_goal once did.
+      // Cancelling by hand, task by task, as cancel_goal once did — dependents first, so that
+      // none is skipped (its dependency cancelled) before its own turn comes.
       const byHand = attempt(() => {
         markGoalCancelled(sql, goal.id, now);
-        const open = sql.exec<{ id: number }>(`SELECT id FROM tasks WHERE goal_id = ? AND status IN ('pending', 'in_progress', 'failed') ORDER BY id`, goal.id).toArray();
+        const open = sql.exec<{ id: number }>(`SELECT id FROM tasks WHERE goal_id = ? AND status IN ('pending', 'in_progress', 'failed') ORDER BY id DESC`, goal.id).toArray();
         for (const { id } of open) updateTaskStatus(sql, { task_id: id, status: "cancelled", error: `goal ${goal.id} was cancelled: scope cut` }, now);
       });
       return { before, setBased, byHand, unchanged: tables() };

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { GOAL_STATUSES, type Goal } from "../runtime/goals/goals";
 import { LIMITS } from "../runtime/kernel/limits";
 import { EVENT_KINDS, type TaskEvent } from "../runtime/tasks/history";
-import { TASK_STATUSES, type Task } from "../runtime/tasks/model";
+import type { GoalContext, TaskInput } from "../runtime/tasks/inputs";
+import { RUN_WHEN, TASK_STATUSES, type Task } from "../runtime/tasks/model";
 import type { TaskDetail } from "../runtime/tasks/queue";
 import { STANDARD_LIMITS } from "./json-schema";
 import { shape } from "./shapes";
@@ -19,14 +20,33 @@ export const text = z.string().max(LIMITS.text).meta(standard);
  * not blank, without control characters or Unicode line breaks, so it cannot start a line of its
  * own in a prompt built for another agent. A standard limit: the instructions say it once.
  */
-export const oneLineName = z
-  .string()
-  .min(1)
-  .max(LIMITS.agentId)
-  .regex(/\S/, "a name, not blank")
-  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, "a name on one line, without control characters")
-  .meta(standard);
+const oneLine = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/\S/, "a name, not blank")
+    .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, "a name on one line, without control characters");
+export const oneLineName = oneLine(LIMITS.agentId).meta(standard);
 export const agentId = oneLineName;
+/** A role (docs/tasks.md, "Roles"): a one-line name of at most 64 characters. */
+export const role = oneLine(LIMITS.role);
+export const runWhen = z.enum(RUN_WHEN);
+
+/**
+ * A time an agent gives (`not_before`): ISO 8601 with a time zone, within the range a JavaScript
+ * Date holds; the domain takes it as ms since the epoch.
+ */
+export const isoTime = z.iso
+  .datetime({ offset: true })
+  .transform((text, ctx) => {
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) ctx.issues.push({ code: "custom", message: "not a valid time", input: text });
+    return ms;
+  });
+
+/** Seconds of back-off (docs/tasks.md, "Retries"). */
+export const backoffSeconds = z.number().int().min(0).max(LIMITS.retryBackoffMaxSeconds);
 /** A string id the server issued (`rp_…`, `bt_…`, `ls_…`): passed back as received. */
 export const issuedId = z.string().min(1).max(LIMITS.leaseId).meta(standard);
 export const priority = z.number().int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).describe("higher first");
@@ -97,8 +117,11 @@ export const task = shape<Task>()(
     description: z.string(),
     status: taskStatus,
     priority: z.number(),
+    role: z.string().nullable(),
+    run_when: runWhen,
     dependencies: z.array(z.number()),
     blocked_by: z.array(z.number()),
+    not_before: timestamp.nullable(),
     created_at: timestamp,
     updated_at: timestamp,
     started_at: timestamp.nullable(),
@@ -109,6 +132,8 @@ export const task = shape<Task>()(
     assigned_to: z.string().nullable(),
     attempt: z.number(),
     max_attempts: z.number(),
+    retry_backoff_seconds: z.number().nullable(),
+    retry_backoff_max_seconds: z.number().nullable(),
     lease_id: z.string().nullable(),
     lease_expires_at: timestamp.nullable(),
     progress: z.string().nullable(),
@@ -119,7 +144,7 @@ export const task = shape<Task>()(
 /** A goal in a list: brief (id, name, status, progress) or, with view "full", the whole goal. */
 export const listedGoal = goal.partial().required({ id: true, name: true, status: true, progress: true });
 
-/** A task in a list: brief (id, title, status, priority; blocked_by, assigned_to when set) or, with view "full", the whole task. */
+/** A task in a list: brief (id, title, status, priority; role, blocked_by, assigned_to when set) or, with view "full", the whole task. */
 export const listedTask = task.partial().required({ id: true, title: true, status: true, priority: true });
 
 export const leaseId = issuedId;
@@ -137,5 +162,25 @@ export const taskEvent = shape<TaskEvent>()(
   }),
 );
 
-/** A task as get_task shows it: with its history, newest first. */
-export const taskDetail = shape<TaskDetail>()(task.extend({ events: z.array(taskEvent) }), "get_task");
+/** What a task starts with (docs/tasks.md, "Inputs"): its goal, and its dependencies' outcomes. */
+export const goalContext = shape<GoalContext>()(
+  z.object({ id: z.number(), name: z.string(), description: z.string(), truncated: z.literal(true).optional() }),
+  "get_task",
+);
+export const taskInput = shape<TaskInput>()(
+  z.object({
+    task_id: z.number(),
+    title: z.string(),
+    status: taskStatus,
+    result: z.string().optional(),
+    error: z.string().optional(),
+    truncated: z.literal(true).optional(),
+  }),
+  "get_task",
+);
+
+/** A task as get_task shows it: with its history (newest first), its goal and its inputs. */
+export const taskDetail = shape<TaskDetail>()(
+  task.extend({ events: z.array(taskEvent), goal: goalContext.optional(), inputs: z.array(taskInput) }),
+  "get_task",
+);

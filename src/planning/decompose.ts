@@ -45,6 +45,8 @@ export interface DecomposeRequest {
   max_tasks?: number;
   /** The calling agent's own plan; dependencies are indexes into this list. */
   tasks?: AgentTask[];
+  /** Roles Claude may assign the tasks to. */
+  roles?: string[];
 }
 
 export interface Decomposition {
@@ -86,6 +88,7 @@ export async function decomposeGoal(planner: Planner, request: DecomposeRequest)
         strategy: request.strategy,
         maxTasks,
         existingTasks: existing,
+        roles: request.roles,
       },
       // Each model call is counted in the user's Runtime before it is made (DECOMPOSE_DAILY_LIMIT).
       async () => {

@@ -1,9 +1,11 @@
 /**
  * What crosses domains: handing work to an agent and what a lease's life means for the agent's
- * circuit breaker. A hand-out checks the goal, releases leases that ran out, asks the agent's
- * breaker (OPEN: nothing; HALF_OPEN: the claim is a probe), then claims the next ready task under
- * a lease. A probe lives as long as its task's lease: heartbeats extend both, and a lease that
- * runs out fails the probe. The task and breaker domains know nothing of each other; this does.
+ * circuit breaker. A hand-out checks the goal, settles the queue's due work (leases that ran out,
+ * tasks whose not_before came, tasks to skip), asks the agent's breaker (OPEN: nothing;
+ * HALF_OPEN: the claim is a probe), then claims the next ready task the agent may take (its roles)
+ * under a lease, with the inputs it needs. A probe lives as long as its task's lease: heartbeats
+ * extend both, and a lease that runs out fails the probe. The task and breaker domains know
+ * nothing of each other; this does.
  */
 import { breakerTimedWork } from "./breakers/machine";
 import type { Gate } from "./breakers/model";
@@ -14,6 +16,7 @@ import { LIMITS } from "./kernel/limits";
 import { iso } from "./kernel/rows";
 import type { TimedWork } from "./kernel/timed";
 import type { BreakerLookup } from "./relay/model";
+import { goalContext, inputsOf, type GoalContext, type TaskInput } from "./tasks/inputs";
 import {
   claimTask,
   extendLease,
@@ -23,14 +26,17 @@ import {
   type Heartbeat,
   type HeartbeatAnswer,
 } from "./tasks/leases";
-import type { Task } from "./tasks/model";
-import { peekReady, whyNothingReady } from "./tasks/queue";
-import { toTasks } from "./tasks/model";
+import { OWNER_ROLE, toTasks, type Task } from "./tasks/model";
+import { nextDeferral, releaseDeferred } from "./tasks/readiness";
+import { peekReady, scopeOf, whyNothingReady, type WorkScope } from "./tasks/ready";
+import { anyDoomed, skipDoomed } from "./tasks/skip";
 
 export interface NextTaskRequest {
   goal_id?: number;
   agent_id?: string;
   lease_seconds?: number;
+  /** The roles the caller takes besides tasks without a role (docs/tasks.md, "Roles"). */
+  roles?: string[];
 }
 
 export interface NextTaskAnswer {
@@ -39,37 +45,70 @@ export interface NextTaskAnswer {
   /** Set when the call claimed the task: quote it in heartbeat_task and update_task_status. */
   lease_id?: string;
   lease_expires_at?: string;
+  /** With a claim: the task's goal and its dependencies' outcomes (tasks/inputs.ts). */
+  goal?: GoalContext;
+  inputs?: TaskInput[];
   /** When the agent's breaker refused: seconds until it may ask again, and who to route to. */
   retry_after_seconds?: number;
   fallback_agent?: string;
   /** When the claim is a HALF_OPEN probe: report success or failure before this time. */
   probe_expires_at?: string;
+  /** With no_task_for_roles: ready tasks of the roles the caller did not name. */
+  ready_by_role?: Record<string, number>;
+  /** When nothing is ready: when a task the caller may take becomes ready by time alone. */
+  next_ready_at?: string;
 }
 
 const GOAL_CANCELLED = "goal_cancelled";
+
+/** The roles a caller names, checked: the owner's decisions go to no agent. */
+export function callerScope(request: Pick<NextTaskRequest, "goal_id" | "roles">): WorkScope {
+  if (request.roles?.includes(OWNER_ROLE)) {
+    throw invalid("roles", `"${OWNER_ROLE}" tasks are the owner's decisions, made on the dashboard; no agent takes them`);
+  }
+  return scopeOf(request.goal_id, request.roles);
+}
 
 /** Without an agent: the task that would be handed out next. With one: claims it. */
 export function handOut(sql: SqlStorage, request: NextTaskRequest, now: number): NextTaskAnswer {
   if (request.lease_seconds !== undefined && request.agent_id === undefined) {
     throw invalid("lease_seconds", "applies to a claim: pass agent_id too");
   }
-  // A lease past its expiry is over even when the alarm has not run yet: hand its task out.
-  expireLeases(sql, now);
+  const scope = callerScope(request);
+  // What fell due is due even when the alarm has not run yet: a lease past its expiry is over, a
+  // task whose time came is ready, a task that can never run is skipped.
+  settleDue(sql, now);
   // A cancelled goal takes no new tasks: nothing will ever be ready in it again.
   if (request.goal_id !== undefined && goalStatus(sql, request.goal_id) === "cancelled") return { task: null, reason: GOAL_CANCELLED };
   const gate = request.agent_id === undefined ? null : settledGate(sql, request.agent_id, now);
   if (gate && !gate.can_execute) {
     return { task: null, reason: gate.reason!, retry_after_seconds: gate.retry_after_seconds, fallback_agent: gate.fallback_agent };
   }
-  const ready = peekReady(sql, request.goal_id);
-  if (!ready) return { task: null, reason: whyNothingReady(sql, request.goal_id) };
+  const ready = peekReady(sql, scope);
+  if (!ready) {
+    const why = whyNothingReady(sql, scope);
+    return {
+      task: null,
+      reason: why.reason,
+      ...(why.ready_by_role ? { ready_by_role: why.ready_by_role } : {}),
+      ...(why.next_ready_at === undefined ? {} : { next_ready_at: iso(why.next_ready_at)! }),
+    };
+  }
   if (request.agent_id === undefined) return { task: toTasks(sql, [ready])[0] };
   const leaseSeconds = request.lease_seconds ?? LIMITS.leaseDefaultSeconds;
   const task = claimTask(sql, ready.id, request.agent_id, leaseSeconds, now);
-  const lease = { lease_id: task.lease_id!, lease_expires_at: task.lease_expires_at! };
-  if (gate?.state !== "HALF_OPEN") return { task, ...lease };
+  const goal = goalContext(sql, task.goal_id);
+  const inputs = inputsOf(sql, task.id);
+  const claim = {
+    task,
+    lease_id: task.lease_id!,
+    lease_expires_at: task.lease_expires_at!,
+    ...(goal ? { goal } : {}),
+    ...(inputs.length ? { inputs } : {}),
+  };
+  if (gate?.state !== "HALF_OPEN") return claim;
   const probeDeadline = takeProbe(sql, request.agent_id, task.id, now, now + leaseSeconds * 1000);
-  return { task, ...lease, probe_expires_at: iso(probeDeadline)! };
+  return { ...claim, probe_expires_at: iso(probeDeadline)! };
 }
 
 /**
@@ -82,15 +121,15 @@ export function nothingYet(answer: NextTaskAnswer): boolean {
 }
 
 /**
- * Whether a waiting hand-out for `goalId` (or any goal) could now answer anything but "nothing
- * yet": a ready task in scope, an overdue lease to release, or the goal cancelled. Index reads
+ * Whether a waiting hand-out for `scope` could now answer anything but "nothing yet": a ready
+ * task it may take, due work to settle (which may free one), or the goal cancelled. Index reads
  * only, so that every write can ask before trying the waiters one by one.
  */
-export function handOutMayServe(sql: SqlStorage, goalId: number | undefined, now: number): boolean {
-  if (peekReady(sql, goalId) !== null) return true;
-  const expiry = nextLeaseExpiry(sql);
-  if (expiry !== null && expiry <= now) return true;
-  return goalId !== undefined && goalStatus(sql, goalId) === "cancelled";
+export function handOutMayServe(sql: SqlStorage, scope: WorkScope, now: number): boolean {
+  if (peekReady(sql, scope) !== null) return true;
+  const due = queueDueAt(sql, now);
+  if (due !== null && due <= now) return true;
+  return scope.goal_id !== undefined && goalStatus(sql, scope.goal_id) === "cancelled";
 }
 
 /** Keeps a claimed task's lease alive, and with it the probe the claim may carry. */
@@ -100,17 +139,31 @@ export function heartbeat(sql: SqlStorage, request: Heartbeat, now: number): Hea
   return heartbeatAnswer(row);
 }
 
-/** Releases a bounded batch of expired leases; a HALF_OPEN agent's probe ends with its lease. */
-function expireLeases(sql: SqlStorage, now: number): void {
+/**
+ * The queue's due work, in bounded batches: leases that ran out (a HALF_OPEN agent's probe ends
+ * with its lease), tasks whose not_before came, tasks that can never run. True when it did any.
+ */
+export function settleDue(sql: SqlStorage, now: number): boolean {
+  let any = false;
   for (const released of releaseExpiredLeases(sql, now)) {
+    any = true;
     if (released.agent_id !== null) abandonProbe(sql, released.task_id, released.agent_id, now);
   }
+  if (releaseDeferred(sql, now, LIMITS.expiriesPerRun).length > 0) any = true;
+  if (skipDoomed(sql, now, LIMITS.expiriesPerRun) > 0) any = true;
+  return any;
 }
 
-const leaseExpiry: TimedWork = { nextDue: nextLeaseExpiry, runDue: expireLeases };
+/** When the queue next has due work: the earliest lease expiry or not_before, or now for skips. */
+function queueDueAt(sql: SqlStorage, now: number): number | null {
+  const times = [nextLeaseExpiry(sql), nextDeferral(sql), anyDoomed(sql) ? now : null].filter((t): t is number => t !== null);
+  return times.length ? Math.min(...times) : null;
+}
+
+const queueWork: TimedWork = { nextDue: queueDueAt, runDue: (sql, now) => void settleDue(sql, now) };
 
 /** Everything the Runtime's one alarm is derived from. */
-export const TIMED_WORK: readonly TimedWork[] = [breakerTimedWork, leaseExpiry];
+export const TIMED_WORK: readonly TimedWork[] = [breakerTimedWork, queueWork];
 
 /** The relay's view of breakers: the gate of an agent type, read without changing anything. */
 export function relayBreakers(sql: SqlStorage, now: number): BreakerLookup {

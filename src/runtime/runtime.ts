@@ -11,17 +11,20 @@ import type { BreakerBrief, BreakerConfig, BreakerList, BreakerQuery, BreakerSta
 import { getBreakerStatus, listBreakers } from "./breakers/views";
 import { complete, goalWithTasks, listLive, type CompletionKind, type GoalWithTasks, type LivePage } from "./catalog";
 import {
+  callerScope,
   handOut,
   handOutMayServe,
   heartbeat,
   nothingYet,
   relayBreakers,
+  settleDue,
   TIMED_WORK,
   type NextTaskAnswer,
   type NextTaskRequest,
 } from "./dispatch";
 import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalQuery } from "./goals/goals";
 import { Cursors, cursorKey } from "./kernel/cursor";
+import { LIMITS } from "./kernel/limits";
 import { mapOutcome, outcomeOf, type Outcome } from "./kernel/errors";
 import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
@@ -49,8 +52,9 @@ import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
 import type { Task } from "./tasks/model";
 import { createTask, getTask, listTasks, type NewTask, type TaskBrief, type TaskDetail, type TaskQuery } from "./tasks/queue";
-import { updateTaskStatus, type StatusChange } from "./tasks/status";
-import { assertWaitSeconds, Waiters, type Topic, type Waiting } from "./waiters";
+import { decideOwnerTask, readyOwnerTasks, waitingForOwner, type OwnerDecision } from "./tasks/owner";
+import { redriveFailed, updateTaskStatus, type StatusChange } from "./tasks/status";
+import { assertWaitSeconds, Waiters, type Attempt, type AttemptControl, type Topic, type Waiting } from "./waiters";
 // The owner's dashboard (see the block at the end of the class).
 import { LiveChannel } from "./live";
 import { taskGraph, type TaskGraph } from "./tasks/graph";
@@ -60,6 +64,14 @@ import { importDocument, parseDocument, type ImportSummary } from "./transfer/im
 /** Waiters for work are woken by every write; waiters for a baton by the writes of their pipeline. */
 const QUEUE = "queue:";
 const RELAY = "relay:";
+
+/** What a write may concern besides the queue: a pipeline's waiters, an agent's sleeping waiters. */
+interface WriteConcerns {
+  pipelineId?: string;
+  agent?: string;
+  /** The alarm: breakers may have let their agents through. */
+  everyone?: boolean;
+}
 
 /** What `getRelayBaton` may wait for: the turn of `step_index` (default 0: any live baton). */
 export interface BatonWait extends Waiting {
@@ -153,12 +165,27 @@ export class Runtime extends DurableObject {
    */
   nextTask(request: NextTaskRequest & Waiting): Promise<Outcome<NextTaskAnswer>> {
     const { wait_seconds: seconds, ...ask } = request;
+    const scope = outcomeOf(() => callerScope(ask));
+    if (!scope.ok) return Promise.resolve(scope);
+    // Work that fell due (a lease that ran out, a not_before that came) goes first to the callers
+    // that have waited for it, then to this one.
+    if (this.waiters.size > 0) {
+      const settled = this.commit((now) => settleDue(this.sql, now));
+      if (settled.ok && settled.value) this.wake();
+    }
     const handOutNow = (now: number) => handOut(this.sql, ask, now);
     if (!seconds) return this.write(handOutNow);
-    const attempt = () => unlessNothing(mapOutcome(this.commit(handOutNow), (answer) => (nothingYet(answer) ? null : answer)));
-    const topic: Topic = { key: `${QUEUE}${ask.goal_id ?? "*"}`, mayServe: () => handOutMayServe(this.sql, ask.goal_id, Date.now()) };
+    const attempt = (control: AttemptControl) => {
+      const outcome = this.commit(handOutNow);
+      // An OPEN breaker lets nothing through before its cooldown ends (or a write to the breaker).
+      if (outcome.ok && outcome.value.retry_after_seconds !== undefined) control.sleepUntil(Date.now() + outcome.value.retry_after_seconds * 1000);
+      return unlessNothing(mapOutcome(outcome, (answer) => (nothingYet(answer) ? null : answer)));
+    };
+    // Waiters with the same goal and roles share a topic: a write wakes only those it can serve.
+    const roles = JSON.stringify([...new Set(ask.roles ?? [])].sort());
+    const topic: Topic = { key: `${QUEUE}${ask.goal_id ?? "*"}:${roles}`, mayServe: () => handOutMayServe(this.sql, scope.value, Date.now()) };
     // The first attempt is a write like any other (it may claim, or release an overdue lease).
-    return this.serve(topic, seconds, attempt, () => this.write(handOutNow), () => this.settle());
+    return this.serve(topic, seconds, attempt, () => this.write(handOutNow), () => this.settle(), ask.agent_id);
   }
 
   /** Keeps a claimed task's lease alive and records the holder's progress note. */
@@ -182,23 +209,23 @@ export class Runtime extends DurableObject {
   }
 
   tripBreaker(agentId: string, reason?: string): Promise<Outcome<StateChange>> {
-    return this.write((now) => tripBreaker(this.sql, agentId, reason, now));
+    return this.write((now) => tripBreaker(this.sql, agentId, reason, now), { agent: agentId });
   }
 
   resetBreaker(agentId: string): Promise<Outcome<StateChange>> {
-    return this.write((now) => resetBreaker(this.sql, agentId, now));
+    return this.write((now) => resetBreaker(this.sql, agentId, now), { agent: agentId });
   }
 
   configureBreaker(agentId: string, patch: Partial<BreakerConfig>): Promise<Outcome<BreakerConfig>> {
-    return this.write((now) => configureBreaker(this.sql, agentId, patch, now));
+    return this.write((now) => configureBreaker(this.sql, agentId, patch, now), { agent: agentId });
   }
 
   recordBreakerFailure(agentId: string, failure: { failure_type: FailureType; error_message: string }): Promise<Outcome<Report<"tripped">>> {
-    return this.write((now) => recordFailure(this.sql, agentId, failure, now));
+    return this.write((now) => recordFailure(this.sql, agentId, failure, now), { agent: agentId });
   }
 
   recordBreakerSuccess(agentId: string): Promise<Outcome<Report<"recovered">>> {
-    return this.write((now) => recordSuccess(this.sql, agentId, now));
+    return this.write((now) => recordSuccess(this.sql, agentId, now), { agent: agentId });
   }
 
   // --- relay pipelines ---------------------------------------------------------------------
@@ -222,11 +249,11 @@ export class Runtime extends DurableObject {
   }
 
   advanceRelay(report: AdvanceReport): Promise<Outcome<AdvanceAnswer>> {
-    return this.write((now) => advanceRelay(this.sql, report, now, relayBreakers(this.sql, now)), report.pipeline_id);
+    return this.write((now) => advanceRelay(this.sql, report, now, relayBreakers(this.sql, now)), { pipelineId: report.pipeline_id });
   }
 
   retryRelayStep(pipelineId: string, stepIndex: number): Promise<Outcome<RetryAnswer>> {
-    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now, relayBreakers(this.sql, now)), pipelineId);
+    return this.write((now) => retryRelayStep(this.sql, pipelineId, stepIndex, now, relayBreakers(this.sql, now)), { pipelineId });
   }
 
   getRelayStatus(pipelineId: string): Outcome<RelayStatus> {
@@ -259,7 +286,7 @@ export class Runtime extends DurableObject {
   override async alarm(): Promise<void> {
     this.ctx.storage.transactionSync(() => runDue(TIMED_WORK, this.sql, Date.now()));
     // A released lease or a breaker letting its agent through again may be what a waiter waits for.
-    this.wake();
+    this.wake({ everyone: true });
     // Set it even when it looks unchanged: while this alarm runs, the stored time may still read as
     // its own, and work left due at that same time (a bounded batch) must fire again.
     await this.rearm(true);
@@ -270,11 +297,12 @@ export class Runtime extends DurableObject {
    * Runs one mutation as one transaction (a thrown DomainError rolls all of it back); after a
    * successful one, tries again the waiters it may concern and re-derives the alarm. Every write
    * may make work ready, so every write wakes the waiters for work; a relay write names its
-   * pipeline, whose waiters it wakes too.
+   * pipeline, whose waiters it wakes too, and a breaker write its agent, whose sleeping waiters it
+   * wakes.
    */
-  private async write<T>(mutation: (now: number) => T, pipelineId?: string): Promise<Outcome<T>> {
+  private async write<T>(mutation: (now: number) => T, concerns: WriteConcerns = {}): Promise<Outcome<T>> {
     const outcome = this.commit(mutation);
-    if (outcome.ok) await this.settle(pipelineId);
+    if (outcome.ok) await this.settle(concerns);
     return outcome;
   }
 
@@ -283,15 +311,20 @@ export class Runtime extends DurableObject {
   }
 
   /** After a write: wake whom it may concern (each served waiter is its own transaction), then re-arm. */
-  private async settle(pipelineId?: string): Promise<void> {
-    this.wake(pipelineId);
+  private async settle(concerns: WriteConcerns = {}): Promise<void> {
+    this.wake(concerns);
     await this.rearm();
     this.live.announce();
   }
 
-  private wake(pipelineId?: string): void {
+  private wake({ pipelineId, agent, everyone }: WriteConcerns = {}): void {
     if (this.waiters.size === 0) return;
-    this.waiters.poke((key) => key.startsWith(QUEUE) || (pipelineId !== undefined && key === `${RELAY}${pipelineId}`));
+    this.waiters.poke({
+      concerns: (key) => key.startsWith(QUEUE) || (pipelineId !== undefined && key === `${RELAY}${pipelineId}`),
+      agent,
+      everyone,
+      now: Date.now(),
+    });
   }
 
   /**
@@ -304,24 +337,31 @@ export class Runtime extends DurableObject {
   private async serve<T>(
     topic: Topic,
     seconds: number,
-    attempt: () => Outcome<T> | null,
+    attempt: Attempt<Outcome<T>>,
     last: () => Outcome<T> | Promise<Outcome<T>>,
     afterFirst: () => Promise<void> = async () => {},
+    agent?: string,
   ): Promise<Outcome<T>> {
     const valid = outcomeOf(() => assertWaitSeconds(seconds));
     if (!valid.ok) return valid;
-    const first = attempt();
-    const waiting = first === null && seconds > 0 ? outcomeOf(() => this.waiters.wait(topic, seconds, attempt)) : null;
-    await afterFirst();
+    const first = attempt({ sleepUntil: () => {} });
+    const waiting = first === null && seconds > 0 ? outcomeOf(() => this.waiters.wait(topic, seconds, attempt, agent)) : null;
+    try {
+      await afterFirst();
+    } catch (error) {
+      // The call fails: its place must not stay to be served for nobody.
+      if (waiting?.ok) waiting.value.cancel();
+      throw error;
+    }
     if (first !== null) return first;
     if (waiting === null) return last();
     if (!waiting.ok) return waiting;
-    return (await waiting.value) ?? last();
+    return (await waiting.value.answer) ?? last();
   }
 
   /** Points the one alarm at the earliest due time in the data, or removes it. */
   private async rearm(force = false): Promise<void> {
-    const due = nextDue(TIMED_WORK, this.sql);
+    const due = nextDue(TIMED_WORK, this.sql, Date.now());
     const armed = await this.ctx.storage.getAlarm();
     if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();
@@ -333,6 +373,24 @@ export class Runtime extends DurableObject {
   // (src/dashboard/ is the web side). Every settled write and every alarm run announce a change.
 
   private readonly live = new LiveChannel(this.ctx);
+
+  /** Approves or rejects a ready owner task; agents waiting on its dependents are woken at once. */
+  decideOwnerTask(decision: OwnerDecision): Promise<Outcome<Task>> {
+    return this.write((now) => decideOwnerTask(this.sql, decision, now));
+  }
+
+  /** The owner tasks waiting for a decision (at most `limit`, oldest first, each with its goal and inputs) and how many there are. */
+  waitingForOwner(limit: number): Outcome<{ count: number; tasks: TaskDetail[] }> {
+    return outcomeOf(() => ({
+      count: waitingForOwner(this.sql),
+      tasks: readyOwnerTasks(this.sql, limit).map((task) => getTask(this.sql, task.id)),
+    }));
+  }
+
+  /** The dashboard's Retry: sets a failed task, or every failed task of a goal, back to pending. */
+  redriveFailed(target: { task_id: number } | { goal_id: number }): Promise<Outcome<number[]>> {
+    return this.write((now) => redriveFailed(this.sql, target, now, LIMITS.listMax));
+  }
 
   /** A goal and its tasks as a dependency graph (the goal page draws it), in one consistent read. */
   goalGraph(goalId: number): Outcome<{ goal: Goal; graph: TaskGraph }> {

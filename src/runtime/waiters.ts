@@ -8,6 +8,10 @@
  * attempt has already taken it when the second one's runs. A waiter not served by its deadline is
  * let go with null, and its call answers as it would have without waiting.
  *
+ * An attempt may also put its waiter to sleep until a time (an agent whose circuit breaker is
+ * OPEN cannot be served before its cooldown ends): pokes pass it by until then, unless they
+ * concern its agent (a write to that agent's breaker).
+ *
  * This module knows nothing of tasks or batons. Waiters live in the object's memory only: nothing
  * about a wait is stored, and nothing depends on it for correctness. A restarted object has none
  * (the calls that waited fail and are retried by their clients).
@@ -28,10 +32,37 @@ export interface Waiting {
   wait_seconds?: number;
 }
 
+/** What an attempt may tell about its waiter besides its answer. */
+export interface AttemptControl {
+  /** Nothing can serve this waiter before `until` (ms): skip it until then. */
+  sleepUntil(until: number): void;
+}
+
+export type Attempt<T> = (control: AttemptControl) => T | null;
+
+/** A registered wait: its answer, and a way to withdraw it (the call failed after registering). */
+export interface Registration<T> {
+  answer: Promise<T | null>;
+  cancel(): void;
+}
+
 interface Waiter {
   readonly topic: Topic;
-  attempt(): unknown;
+  /** The agent the waiter waits as, if any: a poke for that agent wakes it from sleep. */
+  readonly agent: string | undefined;
+  asleepUntil: number;
+  attempt: Attempt<unknown>;
   settle(result: { answer: unknown } | { error: unknown }): void;
+}
+
+/** What a poke concerns: topics by key, and the agent whose state changed (or every agent), if any. */
+export interface Poke {
+  concerns(key: string): boolean;
+  /** An agent whose breaker changed: its sleeping waiters are tried too. */
+  agent?: string;
+  /** Time itself moved (the alarm): every sleeping waiter is tried too. */
+  everyone?: boolean;
+  now: number;
 }
 
 export class Waiters {
@@ -46,19 +77,22 @@ export class Waiters {
 
   /**
    * Registers a waiter at once (synchronously, so that no write can come between the caller's
-   * own first look and the registration) and resolves with the first non-null answer of `attempt`
-   * during a poke, or with null after `seconds`. Throws `resource_exhausted` when `capacity`
-   * calls already wait.
+   * own first look and the registration); its answer is the first non-null answer of `attempt`
+   * during a poke, or null after `seconds`. Throws `resource_exhausted` when `capacity` calls
+   * already wait.
    */
-  wait<T>(topic: Topic, seconds: number, attempt: () => T | null): Promise<T | null> {
+  wait<T>(topic: Topic, seconds: number, attempt: Attempt<T>, agent?: string): Registration<T> {
     assertWaitSeconds(seconds);
     if (this.waiting.size >= this.capacity) {
       throw exhausted(`${this.capacity} calls are already waiting here; ask again later, or without wait_seconds`);
     }
-    return new Promise<T | null>((resolve, reject) => {
+    let waiter!: Waiter;
+    const answer = new Promise<T | null>((resolve, reject) => {
       const timer = setTimeout(() => waiter.settle({ answer: null }), seconds * 1000);
-      const waiter: Waiter = {
+      waiter = {
         topic,
+        agent,
+        asleepUntil: 0,
         attempt,
         settle: (result) => {
           if (!this.waiting.delete(waiter)) return;
@@ -69,19 +103,21 @@ export class Waiters {
       };
       this.waiting.add(waiter);
     });
+    return { answer, cancel: () => waiter.settle({ answer: null }) };
   }
 
   /**
-   * Tries again, longest-waiting first, every waiter whose topic `concerns` accepts and whose
-   * topic may serve now; answers those whose attempt answers. An attempt that throws (a bug)
-   * fails only its own call. Synchronous: nothing else runs in the object meanwhile.
+   * Tries again, longest-waiting first, every waiter whose topic the poke concerns, that is not
+   * asleep, and whose topic may serve now; answers those whose attempt answers. An attempt that
+   * throws (a bug) fails only its own call. Synchronous: nothing else runs in the object meanwhile.
    */
-  poke(concerns: (key: string) => boolean): void {
+  poke(poke: Poke): void {
     const checked = new Map<string, boolean>();
     for (const waiter of [...this.waiting]) {
       if (!this.waiting.has(waiter)) continue;
       const { topic } = waiter;
-      if (!concerns(topic.key)) continue;
+      if (!poke.concerns(topic.key)) continue;
+      if (waiter.asleepUntil > poke.now && !poke.everyone && (poke.agent === undefined || poke.agent !== waiter.agent)) continue;
       let may = checked.get(topic.key);
       if (may === undefined) {
         may = mayServe(topic);
@@ -90,7 +126,7 @@ export class Waiters {
       if (!may) continue;
       let answer: unknown;
       try {
-        answer = waiter.attempt();
+        answer = waiter.attempt({ sleepUntil: (until) => (waiter.asleepUntil = until) });
       } catch (error) {
         waiter.settle({ error });
         continue;

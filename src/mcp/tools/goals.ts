@@ -31,7 +31,10 @@ const plannedTask = z.strictObject({
   title: s.title,
   description: s.text.optional(),
   priority: s.priority.optional(),
+  role: s.role.optional(),
   depends_on: z.array(z.number().int().min(0)).max(LIMITS.dependencies).optional().describe("indexes into tasks"),
+  run_when: s.runWhen.optional(),
+  not_before: s.isoTime.optional(),
 });
 
 const decompose = defineTool({
@@ -46,6 +49,7 @@ const decompose = defineTool({
     mode: z.enum(PLAN_MODES).default("new"),
     max_tasks: z.number().int().min(1).max(LIMITS.planTasks).default(DEFAULT_MAX_TASKS).describe("for Claude"),
     tasks: z.array(plannedTask).min(1).max(LIMITS.planTasks).optional().describe("your own plan"),
+    roles: z.array(s.role).min(1).max(LIMITS.rolesPerCaller).optional().describe("for Claude to assign"),
   }),
   output: z.object({
     goal_id: z.number(),

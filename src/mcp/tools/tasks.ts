@@ -20,24 +20,26 @@ import { resourceLink } from "../uris";
 const leaseMin = leaseMinSeconds(env.LEASE_MIN_SECONDS);
 const leaseSeconds = z.number().int().min(leaseMin).max(LIMITS.leaseMaxSeconds);
 
+/** What create_task and update_task both set (update_task: each may be null to clear where it says so). */
+const maxAttempts = z.number().int().min(1).max(LIMITS.maxAttempts);
+
 const createTask = defineTool({
   name: "create_task",
   title: "Create task",
-  description: "Add a task, optionally to a goal and after other tasks; it is ready once those are completed.",
+  description: "Add a task, optionally to a goal and after other tasks; see the instructions for role, run_when, not_before and retries.",
   input: z.strictObject({
     title: s.title,
     goal_id: s.id("goal").optional(),
     description: s.text.optional(),
     priority: s.priority.default(LIMITS.priorityDefault),
-    dependencies: z.array(s.id("task")).max(LIMITS.dependencies).default([]).describe("task ids to complete first"),
+    role: s.role.optional(),
+    dependencies: z.array(s.id("task")).max(LIMITS.dependencies).default([]).describe("task ids it waits for"),
+    run_when: s.runWhen.optional(),
+    not_before: s.isoTime.optional(),
     metadata: s.metadata.optional(),
-    max_attempts: z
-      .number()
-      .int()
-      .min(1)
-      .max(LIMITS.maxAttempts)
-      .optional()
-      .describe(`claims allowed before an expired lease fails the task (default ${LIMITS.maxAttemptsDefault})`),
+    max_attempts: maxAttempts.optional().describe(`default ${LIMITS.maxAttemptsDefault}`),
+    retry_backoff_seconds: s.backoffSeconds.optional(),
+    retry_backoff_max_seconds: s.backoffSeconds.optional(),
   }),
   output: s.task,
   annotations: WRITES,
@@ -49,11 +51,12 @@ const getNextTask = defineTool({
   name: "get_next_task",
   title: "Get next task",
   description:
-    "Claim the next ready task for agent_id under a lease (without agent_id, only look); task is " +
-    "null with a reason when none is ready.",
+    "Claim the next ready task you may take for agent_id under a lease, with its goal and inputs (without agent_id, only look); " +
+    "task is null with a reason when none is ready.",
   input: z.strictObject({
     goal_id: s.id("goal").optional(),
     agent_id: s.agentId.optional().describe("claim it for this agent"),
+    roles: z.array(s.role).min(1).max(LIMITS.rolesPerCaller).optional().describe("roles you take besides tasks without one"),
     lease_seconds: leaseSeconds.optional().describe(`default ${LIMITS.leaseDefaultSeconds}`),
     wait_seconds: s.waitSeconds.describe("if none is ready, wait for one"),
   }),
@@ -62,9 +65,13 @@ const getNextTask = defineTool({
     reason: z.string().optional(),
     lease_id: z.string().optional(),
     lease_expires_at: s.timestamp.optional(),
+    goal: s.goalContext.optional(),
+    inputs: z.array(s.taskInput).optional(),
     retry_after_seconds: z.number().optional(),
     fallback_agent: z.string().optional(),
     probe_expires_at: s.timestamp.optional(),
+    ready_by_role: z.record(z.string(), z.number()).optional(),
+    next_ready_at: s.timestamp.optional(),
   }),
   annotations: WRITES,
   run: (args, { runtime }: ToolContext) => runtime.nextTask(args),
@@ -80,6 +87,7 @@ const updateTaskStatus = defineTool({
     result: s.text.optional(),
     error: s.text.optional(),
     lease_id: s.leaseId.optional().describe("yours: refused if the lease is lost"),
+    retryable: z.boolean().optional().describe("false: no retry"),
   }),
   output: s.task,
   annotations: WRITES,
@@ -113,7 +121,7 @@ const listTasks = defineTool({
   name: "list_tasks",
   title: "List tasks",
   description: 'Tasks in creation order, optionally of one goal and/or status; brief items unless view is "full".',
-  input: z.strictObject({ goal_id: s.id("goal").optional(), status: s.taskStatus.optional(), ...listInput }),
+  input: z.strictObject({ goal_id: s.id("goal").optional(), status: s.taskStatus.optional(), role: s.role.optional(), ...listInput }),
   output: z.object({ tasks: z.array(s.listedTask), ...pageOutput }),
   annotations: READ_ONLY,
   run: async (args, { runtime }: ToolContext) => mapOutcome(await runtime.listTasks(args), (page) => pageAnswer("tasks", page)),
@@ -122,7 +130,7 @@ const listTasks = defineTool({
 const getTask = defineTool({
   name: "get_task",
   title: "Get task",
-  description: "One task in full, with its lease, attempts, progress note and history.",
+  description: "One task in full, with its goal, inputs, lease, attempts, progress note and history.",
   input: z.strictObject({ task_id: s.id("task") }),
   output: s.taskDetail,
   annotations: READ_ONLY,
@@ -138,9 +146,14 @@ const updateTask = defineTool({
     title: s.title.optional(),
     description: s.text.optional(),
     priority: s.priority.optional(),
+    role: s.role.nullable().optional(),
     dependencies: z.array(s.id("task")).max(LIMITS.dependencies).optional(),
+    run_when: s.runWhen.optional(),
+    not_before: s.isoTime.nullable().optional(),
     metadata: s.metadata.optional(),
-    max_attempts: z.number().int().min(1).max(LIMITS.maxAttempts).optional(),
+    max_attempts: maxAttempts.optional(),
+    retry_backoff_seconds: s.backoffSeconds.nullable().optional(),
+    retry_backoff_max_seconds: s.backoffSeconds.nullable().optional(),
   }),
   output: s.task,
   // Destructive: the old values are gone. Idempotent: repeating it changes nothing more.

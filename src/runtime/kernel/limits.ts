@@ -30,9 +30,23 @@ export const LIMITS = {
   maxAttempts: 100,
   /** Events kept per task; older ones are pruned as new ones arrive. */
   taskEvents: 50,
-  /** Expired leases (and due breakers) handled per alarm run; the rest stay due and the next run takes them. */
+  /** Expired leases, due breakers, tasks whose not_before came and tasks to skip, handled per alarm run; the rest stay due and the next run takes them. */
   expiriesPerRun: 500,
   /** Waiting instead of polling (docs/tasks.md): the longest wait of one call, and calls waiting per object. */
   waitSecondsMax: 30,
-  waitersPerObject: 256,
+  waitersPerObject: 4_096,
+  /** Roles (docs/tasks.md): a role name, and how many roles one caller may name. */
+  role: 64,
+  rolesPerCaller: 16,
+  /** What a claim carries of its inputs (docs/tasks.md): per text, all texts together, the goal's description. */
+  inputText: 2_000,
+  inputsTotal: 8_000,
+  goalDescriptionInClaim: 1_000,
+  /** Retries with back-off (docs/tasks.md): the first delay and the cap, in seconds. */
+  retryBackoffMaxSeconds: 86_400,
+  retryBackoffCapDefault: 3_600,
+  /** The back-off's random spread, as a share of the delay (±10 %). */
+  retryJitter: 0.1,
+  /** Skips a write makes itself; the alarm takes the rest, expiriesPerRun at a time. */
+  skipsPerWrite: 100,
 } as const;

@@ -247,6 +247,49 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    name: "008_task_routing",
+    sql: `
+      -- Who may take a task (NULL: anyone; 'owner': the owner, on the dashboard), and when it may
+      -- run (docs/tasks.md): its dependency rule, and not before a time.
+      ALTER TABLE tasks ADD COLUMN role TEXT;
+      ALTER TABLE tasks ADD COLUMN run_when TEXT NOT NULL DEFAULT 'all_completed';
+      ALTER TABLE tasks ADD COLUMN not_before INTEGER;
+      -- Retries with back-off after a reported failure or a lease running out (NULL: none).
+      ALTER TABLE tasks ADD COLUMN retry_backoff_seconds INTEGER;
+      ALTER TABLE tasks ADD COLUMN retry_backoff_max_seconds INTEGER;
+      -- Counters of the dependencies by outcome, kept up to date on every move of a dependency
+      -- (unmet_deps counts those not completed), so that every rule is judged without reading
+      -- edges; and the judgement itself, so that the ready queue stays a partial index:
+      -- hold 0 ready, 1 waiting for dependencies, 2 waiting for not_before, 3 never (to be skipped).
+      ALTER TABLE tasks ADD COLUMN dep_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tasks ADD COLUMN failed_deps INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tasks ADD COLUMN cancelled_deps INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tasks ADD COLUMN hold INTEGER NOT NULL DEFAULT 0;
+      UPDATE tasks SET
+        dep_count = (SELECT count(*) FROM task_deps WHERE task_id = tasks.id),
+        failed_deps = (SELECT count(*) FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.status = 'failed'),
+        cancelled_deps = (SELECT count(*) FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.status = 'cancelled');
+      -- Every existing task keeps today's rule (all_completed); one waiting on a cancelled task can
+      -- never run, and is skipped by the alarm.
+      UPDATE tasks SET hold = CASE WHEN cancelled_deps > 0 THEN 3 WHEN unmet_deps > 0 THEN 1 ELSE 0 END;
+
+      DROP INDEX tasks_ready;
+      DROP INDEX tasks_ready_by_goal;
+      -- The ready queue by role (NULL first), in hand-out order: a caller's next task is one index
+      -- entry per role it may take, however many tasks other roles have.
+      CREATE INDEX tasks_ready ON tasks(role, priority DESC, id) WHERE status = 'pending' AND hold = 0;
+      CREATE INDEX tasks_ready_by_goal ON tasks(goal_id, role, priority DESC, id) WHERE status = 'pending' AND hold = 0;
+      -- Pending work by role, to say why nothing is ready for a caller.
+      CREATE INDEX tasks_pending_by_role ON tasks(role, goal_id) WHERE status = 'pending';
+      -- Tasks that become ready by time alone, in due order (the alarm's, and next_ready_at).
+      CREATE INDEX tasks_deferred ON tasks(not_before) WHERE status = 'pending' AND hold = 2;
+      -- Tasks whose rule can never hold, waiting to be skipped in bounded batches.
+      CREATE INDEX tasks_doomed ON tasks(id) WHERE status = 'pending' AND hold = 3;
+      -- list_tasks {role}.
+      CREATE INDEX tasks_by_role ON tasks(role, id);
+    `,
+  },
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -5,16 +5,16 @@
  * idempotent because alarms are delivered at least once.
  */
 export interface TimedWork {
-  /** Earliest due time (ms since epoch) in this area, or null when nothing is scheduled. */
-  nextDue(sql: SqlStorage): number | null;
+  /** Earliest due time (ms since epoch) in this area, or null when nothing is scheduled; `now` for work due at once. */
+  nextDue(sql: SqlStorage, now: number): number | null;
   /** Processes what is due at or before `now` (a bounded batch; what is left stays due). */
   runDue(sql: SqlStorage, now: number): void;
 }
 
-export function nextDue(work: readonly TimedWork[], sql: SqlStorage): number | null {
+export function nextDue(work: readonly TimedWork[], sql: SqlStorage, now: number): number | null {
   let earliest: number | null = null;
   for (const area of work) {
-    const due = area.nextDue(sql);
+    const due = area.nextDue(sql, now);
     if (due !== null && (earliest === null || due < earliest)) earliest = due;
   }
   return earliest;

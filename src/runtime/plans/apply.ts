@@ -31,10 +31,13 @@ export function assertPlanTarget(goal: Pick<Goal, "id" | "status" | "task_counts
 export function applyPlan(sql: SqlStorage, goalId: number, plan: Plan, mode: PlanMode, now: number): Task[] {
   validatePlan(plan);
   assertPlanTarget(getGoal(sql, goalId), mode);
-  // Every dependency is inside the plan and starts unfinished, so unmet = number of distinct deps.
-  const rows: TaskRow[] = plan.tasks.map((t) =>
-    insertTask(sql, { goal_id: goalId, title: t.title, description: t.description, priority: t.priority }, new Set(t.depends_on).size, now),
-  );
+  // Every dependency is inside the plan and starts pending: none completed, failed or cancelled.
+  const rows: TaskRow[] = plan.tasks.map((t) => {
+    const count = new Set(t.depends_on).size;
+    const counts = { dep_count: count, unmet_deps: count, failed_deps: 0, cancelled_deps: 0 };
+    const { depends_on: _dependsOn, ...task } = t;
+    return insertTask(sql, { ...task, goal_id: goalId }, counts, now);
+  });
   plan.tasks.forEach((t, i) => addDependencies(sql, rows[i].id, [...new Set(t.depends_on)].map((dep) => rows[dep].id)));
   refreshGoalStatus(sql, goalId, now);
   return toTasks(sql, rows);

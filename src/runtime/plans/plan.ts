@@ -5,6 +5,7 @@
  */
 import { invalid } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
+import { RUN_WHEN, type RunWhen } from "../tasks/model";
 
 export interface PlannedTask {
   title: string;
@@ -12,6 +13,10 @@ export interface PlannedTask {
   priority: number;
   /** Indexes of earlier or later tasks in the same plan. */
   depends_on: number[];
+  role?: string | null;
+  run_when?: RunWhen;
+  /** ms since the epoch. */
+  not_before?: number | null;
 }
 
 export interface Plan {
@@ -24,6 +29,9 @@ export interface AgentTask {
   description?: string;
   priority?: number;
   depends_on?: number[];
+  role?: string;
+  run_when?: RunWhen;
+  not_before?: number;
 }
 
 /** The calling agent's tasks with the defaults of `create_task` filled in (not yet validated). */
@@ -34,6 +42,9 @@ export function agentPlan(tasks: AgentTask[]): Plan {
       description: t.description ?? "",
       priority: t.priority ?? LIMITS.priorityDefault,
       depends_on: t.depends_on ?? [],
+      ...(t.role === undefined ? {} : { role: t.role }),
+      ...(t.run_when === undefined ? {} : { run_when: t.run_when }),
+      ...(t.not_before === undefined ? {} : { not_before: t.not_before }),
     })),
   };
 }
@@ -70,6 +81,10 @@ export function validatePlan(plan: Plan, { field = "tasks", maxTasks = LIMITS.pl
         throw invalid(`${at}.depends_on`, `index ${dep} is not a task of this plan (0..${tasks.length - 1})`);
       }
       if (dep === i) throw invalid(`${at}.depends_on`, "a task cannot depend on itself");
+    }
+    if (task.run_when !== undefined && !RUN_WHEN.includes(task.run_when)) throw invalid(`${at}.run_when`, `one of ${RUN_WHEN.join(", ")}`);
+    if (task.run_when !== undefined && task.run_when !== "all_completed" && task.depends_on.length === 0) {
+      throw invalid(`${at}.run_when`, `${task.run_when} needs at least one dependency`);
     }
   });
   const cycle = findCycle(tasks);

@@ -1,7 +1,9 @@
 /**
  * Cancelling a goal: the goal becomes `cancelled` and takes no new tasks, and every task of it
- * that is not finished (pending, in_progress, failed) is cancelled. Completed tasks stay completed.
- * Cancelling twice changes nothing more.
+ * that is not finished (pending, in_progress, failed) is cancelled — owner tasks included: there
+ * is nothing left to decide. Completed tasks stay completed. Tasks of other goals that waited for
+ * the cancelled ones are judged again (they may run, or be skipped). Cancelling twice changes
+ * nothing more.
  *
  * It writes exactly what cancelling each task by hand with `update_task_status` writes (a test
  * holds it to that), but set-based: a constant number of statements whatever the goal's size, so
@@ -13,6 +15,8 @@
 import { getGoal, markGoalCancelled, type Goal } from "../goals/goals";
 import { LIMITS } from "../kernel/limits";
 import { LEASE_CLEARED } from "./model";
+import { rejudge } from "./readiness";
+import { skipDoomed } from "./skip";
 
 /** The statuses a goal's cancel moves to `cancelled` (each may move there: TRANSITIONS). */
 const OPEN = `status IN ('pending', 'in_progress', 'failed')`;
@@ -20,6 +24,16 @@ const OPEN = `status IN ('pending', 'in_progress', 'failed')`;
 export function cancelGoal(sql: SqlStorage, goalId: number, reason: string | undefined, now: number): Goal {
   markGoalCancelled(sql, goalId, now);
   const error = `goal ${goalId} was cancelled${reason ? `: ${reason}` : ""}`.slice(0, LIMITS.text);
+  // Dependents' counters first, while the statuses still show what is being cancelled: one
+  // statement for all of them, as dependencyMoved does for one task (readiness.ts).
+  const cancelledDeps = `FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE t.goal_id = ?1 AND t.${OPEN}`;
+  sql.exec(
+    `UPDATE tasks SET
+       cancelled_deps = cancelled_deps + (SELECT count(*) ${cancelledDeps} AND d.task_id = tasks.id),
+       failed_deps = failed_deps - (SELECT count(*) ${cancelledDeps} AND t.status = 'failed' AND d.task_id = tasks.id)
+     WHERE id IN (SELECT d.task_id ${cancelledDeps})`,
+    goalId,
+  );
   // The history first, while each row still shows who held it under which lease.
   sql.exec(
     `INSERT INTO task_events (task_id, at, kind, agent_id, lease_id, attempt, status, detail)
@@ -42,5 +56,13 @@ export function cancelGoal(sql: SqlStorage, goalId: number, reason: string | und
     now,
     LIMITS.taskEvents,
   );
+  // Tasks of other goals that waited for these are judged again: ready (all_finished), or skipped.
+  rejudge(
+    sql,
+    `id IN (SELECT d.task_id FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE t.goal_id = ?2 AND t.status = 'cancelled' AND t.updated_at = ?1)`,
+    [goalId],
+    now,
+  );
+  skipDoomed(sql, now);
   return getGoal(sql, goalId);
 }

@@ -5,18 +5,26 @@
  */
 import { notFound } from "../kernel/errors";
 import { iso } from "../kernel/rows";
+import { blockingDependencies, heldByDependencies, HOLD, type Dependency, type Hold, type RunWhen, type TaskStatus } from "./model";
 
 /** More nodes than anyone can read in one drawing; the rest are counted, not drawn. */
 export const GRAPH_MAX_NODES = 2_000;
 
-/** How a node is drawn: a task's status, with `pending` split into ready and blocked. */
-export type NodeState = "ready" | "blocked" | "in_progress" | "completed" | "failed" | "cancelled";
+/**
+ * How a node is drawn: a task's status, with `pending` split into ready, blocked (its rule does
+ * not hold) and scheduled (it waits only for its not_before).
+ */
+export type NodeState = "ready" | "blocked" | "scheduled" | "in_progress" | "completed" | "failed" | "cancelled";
 
 export interface GraphNode {
   id: number;
   title: string;
   state: NodeState;
   priority: number;
+  /** Who may take it; "owner": a decision for the owner (docs/owner.md). */
+  role: string | null;
+  run_when: RunWhen;
+  not_before: string | null;
   /** Unmet dependencies (ids), this goal's or another's. */
   blocked_by: number[];
   /** Dependencies in other goals (no edge is drawn for them). */
@@ -42,9 +50,12 @@ export interface TaskGraph {
 interface NodeRow extends Record<string, SqlStorageValue> {
   id: number;
   title: string;
-  status: string;
+  status: TaskStatus;
   priority: number;
-  unmet_deps: number;
+  role: string | null;
+  run_when: RunWhen;
+  not_before: number | null;
+  hold: Hold;
   assigned_to: string | null;
   lease_expires_at: number | null;
   attempt: number;
@@ -55,13 +66,14 @@ interface NodeRow extends Record<string, SqlStorageValue> {
 interface EdgeRow extends Record<string, SqlStorageValue> {
   task_id: number;
   depends_on: number;
-  dep_status: string;
+  dep_status: TaskStatus;
   dep_goal: number | null;
 }
 
 function stateOf(row: NodeRow): NodeState {
-  if (row.status === "pending") return row.unmet_deps === 0 ? "ready" : "blocked";
-  return row.status as NodeState;
+  if (row.status !== "pending") return row.status;
+  if (heldByDependencies(row)) return "blocked";
+  return row.hold === HOLD.deferred ? "scheduled" : "ready";
 }
 
 export function taskGraph(sql: SqlStorage, goalId: number): TaskGraph {
@@ -71,19 +83,25 @@ export function taskGraph(sql: SqlStorage, goalId: number): TaskGraph {
   const total = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE goal_id = ?`, goalId).one().n;
   const rows = sql
     .exec<NodeRow>(
-      `SELECT id, title, status, priority, unmet_deps, assigned_to, lease_expires_at, attempt, max_attempts, updated_at
+      `SELECT id, title, status, priority, role, run_when, not_before, hold, assigned_to, lease_expires_at, attempt, max_attempts, updated_at
        FROM tasks WHERE goal_id = ? ORDER BY id LIMIT ?`,
       goalId,
       GRAPH_MAX_NODES,
     )
     .toArray();
   const nodes = new Map<number, GraphNode>();
+  const rowsById = new Map(rows.map((row) => [row.id, row]));
+  const deps = new Map<number, Dependency[]>();
   for (const row of rows) {
+    deps.set(row.id, []);
     nodes.set(row.id, {
       id: row.id,
       title: row.title,
       state: stateOf(row),
       priority: row.priority,
+      role: row.role,
+      run_when: row.run_when,
+      not_before: iso(row.not_before),
       blocked_by: [],
       external_dependencies: [],
       assigned_to: row.assigned_to,
@@ -94,7 +112,7 @@ export function taskGraph(sql: SqlStorage, goalId: number): TaskGraph {
     });
   }
   const edges: [number, number][] = [];
-  const deps = sql.exec<EdgeRow>(
+  const edgeRows = sql.exec<EdgeRow>(
     `SELECT d.task_id, d.depends_on, t.status AS dep_status, t.goal_id AS dep_goal
      FROM task_deps d JOIN tasks t ON t.id = d.depends_on
      WHERE d.task_id IN (SELECT id FROM tasks WHERE goal_id = ? ORDER BY id LIMIT ?)
@@ -102,12 +120,14 @@ export function taskGraph(sql: SqlStorage, goalId: number): TaskGraph {
     goalId,
     GRAPH_MAX_NODES,
   );
-  for (const dep of deps) {
+  for (const dep of edgeRows) {
     const node = nodes.get(dep.task_id)!;
-    if (dep.dep_status !== "completed") node.blocked_by.push(dep.depends_on);
+    deps.get(dep.task_id)!.push({ id: dep.depends_on, status: dep.dep_status });
     if (dep.dep_goal !== goalId) node.external_dependencies.push(dep.depends_on);
     else if (nodes.has(dep.depends_on)) edges.push([dep.depends_on, dep.task_id]);
   }
-  for (const node of nodes.values()) node.blocked_by.sort((a, b) => a - b);
+  for (const node of nodes.values()) {
+    node.blocked_by = blockingDependencies(rowsById.get(node.id)!, [...deps.get(node.id)!].sort((a, b) => a.id - b.id));
+  }
   return { goal_id: goalId, nodes: [...nodes.values()], edges, total, truncated: total > rows.length };
 }

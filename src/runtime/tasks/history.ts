@@ -1,14 +1,29 @@
 /**
  * A task's history: what happened to it and who did it — claims, heartbeats, lease expiries,
- * status changes and edits — shown newest first by `get_task`. Storage stays bounded however long a task
- * runs: consecutive heartbeats under one lease are merged into one event (its `count` grows and
+ * status changes, edits, skips, retries and the owner's decisions — shown newest first by
+ * `get_task`. Storage stays bounded however long a task runs: consecutive heartbeats under one lease are merged into one event (its `count` grows and
  * its time moves on), and only the newest `LIMITS.taskEvents` events of a task are kept.
  */
 import { LIMITS } from "../kernel/limits";
 import { iso, keepNewest } from "../kernel/rows";
 import type { TaskStatus } from "./model";
 
-export const EVENT_KINDS = ["claimed", "heartbeat", "lease_expired", "status_changed", "edited"] as const;
+export const EVENT_KINDS = [
+  "claimed",
+  "heartbeat",
+  "lease_expired",
+  "status_changed",
+  "edited",
+  /** Cancelled because its rule can never hold (docs/tasks.md, "Skipping"). */
+  "skipped",
+  /** Failed, and back in the queue after a back-off (docs/tasks.md, "Retries"). */
+  "retry_scheduled",
+  /** Failed for good: no retry policy, attempts used up, or reported not retryable. */
+  "parked",
+  /** The owner's decision on the dashboard (docs/owner.md). */
+  "approved",
+  "rejected",
+] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface TaskEvent {

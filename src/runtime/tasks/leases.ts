@@ -3,9 +3,9 @@
  * a ready task to one agent under a lease (an id and an expiry); the Durable Object runs one
  * request at a time and the claim is a single UPDATE … RETURNING, so two agents can never claim
  * the same task. The holder extends the lease with heartbeats and finishes the task quoting the
- * lease id. When a lease runs out the task is released: back to `pending` for the next agent,
- * keeping its attempt count and the last progress note, or `failed` once `max_attempts` claims
- * have run out. An old lease id is refused from then on (fencing), so a holder that went silent
+ * lease id. When a lease runs out the task is released: back to `pending` for the next agent
+ * (after a back-off when it has a retry policy), keeping its attempt count and the last progress
+ * note, or `failed` once `max_attempts` claims have run out. An old lease id is refused from then on (fencing), so a holder that went silent
  * cannot overwrite the work of the next one. See docs/tasks.md.
  */
 import { refreshGoalStatus } from "../goals/goals";
@@ -13,7 +13,9 @@ import { conflict } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
 import { iso, randomToken } from "../kernel/rows";
 import { recordEvent } from "./history";
-import { LEASE_CLEARED, taskRow, toTasks, type Task, type TaskRow } from "./model";
+import { HOLD, LEASE_CLEARED, OWNER_ROLE, taskRow, toTasks, type Task, type TaskRow } from "./model";
+import { dependencyMoved, rejudgeTask } from "./readiness";
+import { afterFailure, recordParked, scheduleRetry } from "./retry";
 
 /**
  * The shortest lease a caller may ask for. `LEASE_MIN_SECONDS` (a testing aid, e.g. for an
@@ -31,7 +33,7 @@ export function claimTask(sql: SqlStorage, taskId: number, agentId: string, leas
     .exec<TaskRow>(
       `UPDATE tasks SET status = 'in_progress', assigned_to = ?, attempt = attempt + 1, lease_id = ?,
          lease_expires_at = ?, lease_seconds = ?, started_at = ?, updated_at = ?
-       WHERE id = ? AND status = 'pending' AND unmet_deps = 0 RETURNING *`,
+       WHERE id = ? AND status = 'pending' AND hold = ${HOLD.ready} AND role IS NOT '${OWNER_ROLE}' RETURNING *`,
       agentId,
       `ls_${randomToken(16)}`,
       now + leaseSeconds * 1000,
@@ -148,50 +150,57 @@ export interface ReleasedLease {
 /**
  * Ends the leases whose expiry is at or before `now` and says which: at most `limit`, in hand-out
  * order (priority, then age), so that a bounded batch released before a hand-out never leaves a
- * more important task held than one it freed. Only in-progress tasks hold a lease, so each one either goes back to the queue or, on
- * its last attempt, fails. Dependents are untouched: they wait for a completion. Running it
- * again finds nothing left to do.
+ * more important task held than one it freed. Only in-progress tasks hold a lease; each goes back
+ * to the queue (after its back-off when it has a retry policy: retry.ts), or, on its last
+ * attempt, fails and is parked — which its dependents' counters hear about. Running it again
+ * finds nothing left to do.
  */
 export function releaseExpiredLeases(sql: SqlStorage, now: number, limit: number = LIMITS.expiriesPerRun): ReleasedLease[] {
   const expired = sql
-    .exec<TaskRow>(`SELECT * FROM tasks WHERE lease_expires_at <= ? ORDER BY priority DESC, id LIMIT ?`, now, limit)
+    .exec<TaskRow>(
+      `SELECT * FROM tasks WHERE lease_expires_at <= ? AND status = 'in_progress' ORDER BY priority DESC, id LIMIT ?`,
+      now,
+      limit,
+    )
     .toArray();
   const goals = new Set<number>();
   for (const task of expired) {
-    const lastAttempt = task.attempt >= task.max_attempts;
-    const when = iso(task.lease_expires_at);
-    // Back to the queue for anyone (attempt and progress stay, so the next agent can resume), or
-    // failed on the last attempt, where who held it last stays in assigned_to as for any failure.
-    sql.exec(
-      `UPDATE tasks SET status = ?, error = coalesce(?, error), assigned_to = ?, ${LEASE_CLEARED}, updated_at = ? WHERE id = ?`,
-      lastAttempt ? "failed" : "pending",
-      lastAttempt
-        ? `lease expired on attempt ${task.attempt} of ${task.max_attempts} (max_attempts reached): ` +
-            `${task.assigned_to} sent no heartbeat and did not finish the task before ${when}`
-        : null,
-      lastAttempt ? task.assigned_to : null,
-      now,
-      task.id,
-    );
-    recordEvent(
-      sql,
-      task.id,
-      {
-        kind: "lease_expired",
-        agent_id: task.assigned_to,
-        lease_id: task.lease_id,
-        attempt: task.attempt,
-        status: lastAttempt ? "failed" : "pending",
-        detail: lastAttempt
-          ? `lease expired at ${when} on the last attempt (${task.attempt} of ${task.max_attempts}); the task failed`
-          : `lease expired at ${when}; back in the queue after attempt ${task.attempt} of ${task.max_attempts}`,
-      },
-      now,
-    );
+    releaseOne(sql, task, now);
     if (task.goal_id !== null) goals.add(task.goal_id);
   }
   for (const goalId of goals) refreshGoalStatus(sql, goalId, now);
   return expired.map((task) => ({ task_id: task.id, agent_id: task.assigned_to }));
+}
+
+function releaseOne(sql: SqlStorage, task: TaskRow, now: number): void {
+  const when = iso(task.lease_expires_at);
+  const next = afterFailure(task, true, now);
+  if (next.retry) {
+    recordExpiry(sql, task, "pending", `lease expired at ${when} on attempt ${task.attempt} of ${task.max_attempts}`, now);
+    scheduleRetry(sql, task, task.error, next.notBefore, "the lease expired", now);
+  } else if (task.attempt < task.max_attempts) {
+    // No retry policy: back to the queue at once, for anyone (attempt and progress stay, so the
+    // next agent can resume).
+    sql.exec(`UPDATE tasks SET status = 'pending', assigned_to = NULL, ${LEASE_CLEARED}, updated_at = ? WHERE id = ?`, now, task.id);
+    recordExpiry(sql, task, "pending", `lease expired at ${when}; back in the queue after attempt ${task.attempt} of ${task.max_attempts}`, now);
+    rejudgeTask(sql, task.id, now);
+  } else {
+    // The last attempt: failed, where who held it last stays in assigned_to as for any failure.
+    const silent = `${task.assigned_to} sent no heartbeat and did not finish the task before ${when}`;
+    sql.exec(
+      `UPDATE tasks SET status = 'failed', error = ?, ${LEASE_CLEARED}, updated_at = ? WHERE id = ?`,
+      `lease expired on attempt ${task.attempt} of ${task.max_attempts} (max_attempts reached): ${silent}`,
+      now,
+      task.id,
+    );
+    recordExpiry(sql, task, "failed", `lease expired at ${when} on the last attempt (${task.attempt} of ${task.max_attempts}); the task failed`, now);
+    recordParked(sql, task, `its attempts are used up (${task.attempt} of ${task.max_attempts})`, now);
+    dependencyMoved(sql, task.id, "in_progress", "failed", now);
+  }
+}
+
+function recordExpiry(sql: SqlStorage, task: TaskRow, status: "pending" | "failed", detail: string, now: number): void {
+  recordEvent(sql, task.id, { kind: "lease_expired", agent_id: task.assigned_to, lease_id: task.lease_id, attempt: task.attempt, status, detail }, now);
 }
 
 /** The earliest lease expiry (an index lookup), or null. */

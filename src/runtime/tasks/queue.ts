@@ -1,35 +1,59 @@
 /**
- * The task queue: creating tasks with their dependencies, reading them, and finding the next
- * ready one. `unmet_deps` is decremented when a dependency completes (status.ts), so the next
- * task is one indexed query however many blocked tasks rank above it.
+ * The task queue: creating tasks with their dependencies, and reading them. A new task's
+ * dependency counters and judgement are set as it is inserted (readiness.ts), so it joins the
+ * ready queue (ready.ts) at once when it may run.
  */
 import { assertGoalAcceptsTasks, assertGoalExists, refreshGoalStatus } from "../goals/goals";
 import type { Cursors } from "../kernel/cursor";
-import { notFound } from "../kernel/errors";
+import { failedPrecondition, invalid, notFound } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
 import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type PageQuery, type View, type Viewed } from "../kernel/page";
 import { idList, prefixRange, type JsonObject } from "../kernel/rows";
 import { taskEvents, type TaskEvent } from "./history";
-import { taskRow, toTasks, type Task, type TaskRow, type TaskStatus } from "./model";
+import { goalContext, inputsOf, type GoalContext, type TaskInput } from "./inputs";
+import {
+  blockingDependencies,
+  dependenciesOf,
+  DEFAULT_RUN_WHEN,
+  heldByDependencies,
+  taskRow,
+  toTasks,
+  type Dependency,
+  type RunWhen,
+  type Task,
+  type TaskRow,
+  type TaskStatus,
+} from "./model";
+import { countDependencies, rejudgeTask, ruleCanHold, type DependencyCounts } from "./readiness";
 
 export interface NewTask {
   title: string;
   goal_id?: number;
   description?: string;
   priority?: number;
+  /** Who may take it: agents naming this role; "owner": the owner, on the dashboard. */
+  role?: string | null;
+  run_when?: RunWhen;
   dependencies?: number[];
+  /** Not ready before this time (ms since the epoch). */
+  not_before?: number | null;
   metadata?: JsonObject;
   max_attempts?: number;
+  retry_backoff_seconds?: number | null;
+  retry_backoff_max_seconds?: number | null;
 }
 
-/** What `get_task` shows: the task and its history, newest first. */
+/** What `get_task` shows: the task, its history (newest first), its goal and its inputs. */
 export interface TaskDetail extends Task {
   events: TaskEvent[];
+  goal?: GoalContext;
+  inputs: TaskInput[];
 }
 
 export interface TaskFilter {
   goal_id?: number;
   status?: TaskStatus;
+  role?: string;
 }
 
 export type TaskQuery<V extends View = View> = TaskFilter & PageQuery<V>;
@@ -40,30 +64,50 @@ export interface TaskBrief {
   title: string;
   status: TaskStatus;
   priority: number;
-  /** Dependencies not yet completed; left out when none. */
+  role?: string;
+  /** Dependencies that keep it from running; left out when none. */
   blocked_by?: number[];
   assigned_to?: string;
 }
 
 export function getTask(sql: SqlStorage, taskId: number): TaskDetail {
-  return { ...toTasks(sql, [taskRow(sql, taskId)])[0], events: taskEvents(sql, taskId) };
+  const row = taskRow(sql, taskId);
+  const goal = goalContext(sql, row.goal_id);
+  return { ...toTasks(sql, [row])[0], events: taskEvents(sql, taskId), ...(goal ? { goal } : {}), inputs: inputsOf(sql, taskId) };
 }
 
 /** Inserts one task whose dependencies are existing task ids. */
 export function createTask(sql: SqlStorage, input: NewTask, now: number): Task {
   const dependencies = [...new Set(input.dependencies ?? [])];
+  const rule = input.run_when ?? DEFAULT_RUN_WHEN;
+  assertRuleHasDependencies(rule, dependencies.length, "run_when");
   if (input.goal_id !== undefined) assertGoalAcceptsTasks(sql, input.goal_id);
-  const unmet = existingDependencies(sql, dependencies).filter((k) => k.status !== "completed").length;
-  const row = insertTask(sql, input, unmet, now);
+  const known = existingDependencies(sql, dependencies);
+  assertRuleCanHold(rule, known);
+  const row = insertTask(sql, input, countDependencies(known), now);
   addDependencies(sql, row.id, dependencies);
   if (input.goal_id !== undefined) refreshGoalStatus(sql, input.goal_id, now);
-  return toTasks(sql, [row])[0];
+  return toTasks(sql, [taskRow(sql, row.id)])[0];
+}
+
+/** Rules other than all_completed are judged over dependencies: a task needs one to use them. */
+export function assertRuleHasDependencies(rule: RunWhen, dependencyCount: number, field: string): void {
+  if (rule !== "all_completed" && dependencyCount === 0) throw invalid(field, `${rule} needs at least one dependency`);
+}
+
+/** A task whose rule could never hold is refused, not created to be skipped at once. */
+export function assertRuleCanHold(rule: RunWhen, deps: readonly Dependency[]): void {
+  if (ruleCanHold(rule, deps)) return;
+  const settled = deps.filter((d) => d.status === "cancelled" || (rule === "any_failed" && d.status === "completed"));
+  throw failedPrecondition(
+    `run_when ${rule} can never hold: dependency ${settled.map((d) => `${d.id} is ${d.status}`).join(", ")}`,
+  );
 }
 
 /** The status of each of `dependencies` (distinct task ids); ids that are no task are `not_found`, all named. */
-export function existingDependencies(sql: SqlStorage, dependencies: readonly number[]): { id: number; status: TaskStatus }[] {
+export function existingDependencies(sql: SqlStorage, dependencies: readonly number[]): Dependency[] {
   const known = sql
-    .exec<{ id: number; status: TaskStatus }>(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?))`, idList(dependencies))
+    .exec<{ id: number; status: TaskStatus }>(`SELECT id, status FROM tasks WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, idList(dependencies))
     .toArray();
   if (known.length !== dependencies.length) {
     const found = new Set(known.map((k) => k.id));
@@ -73,23 +117,43 @@ export function existingDependencies(sql: SqlStorage, dependencies: readonly num
   return known;
 }
 
-/** Inserts a task row; its dependency edges are `addDependencies`' job, `unmetDeps` the caller's count. */
-export function insertTask(sql: SqlStorage, input: NewTask, unmetDeps: number, now: number): TaskRow {
-  return sql
-    .exec<TaskRow>(
-      `INSERT INTO tasks (goal_id, title, description, status, priority, unmet_deps, metadata, max_attempts, created_at, updated_at)
-       VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING *`,
+/**
+ * Inserts a task row with the counters of its dependencies (`countDependencies`), and judges it.
+ * Its dependency edges are `addDependencies`' job.
+ */
+export function insertTask(sql: SqlStorage, input: NewTask, counts: DependencyCounts, now: number): TaskRow {
+  const id = sql
+    .exec<{ id: number }>(
+      `INSERT INTO tasks (goal_id, title, description, status, priority, role, run_when, not_before, dep_count, unmet_deps, failed_deps,
+         cancelled_deps, metadata, max_attempts, retry_backoff_seconds, retry_backoff_max_seconds, created_at, updated_at)
+       VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       input.goal_id ?? null,
       input.title,
       input.description ?? "",
       input.priority ?? LIMITS.priorityDefault,
-      unmetDeps,
+      input.role ?? null,
+      input.run_when ?? DEFAULT_RUN_WHEN,
+      input.not_before ?? null,
+      counts.dep_count,
+      counts.unmet_deps,
+      counts.failed_deps,
+      counts.cancelled_deps,
       JSON.stringify(input.metadata ?? {}),
       input.max_attempts ?? LIMITS.maxAttemptsDefault,
+      input.retry_backoff_seconds ?? null,
+      retryCap(input.retry_backoff_seconds ?? null, input.retry_backoff_max_seconds),
       now,
       now,
     )
-    .one();
+    .one().id;
+  rejudgeTask(sql, id, now);
+  return taskRow(sql, id);
+}
+
+/** The back-off cap stored with a policy: the one given, or the default; none without a policy. */
+export function retryCap(base: number | null, cap: number | null | undefined): number | null {
+  if (base === null) return null;
+  return cap ?? LIMITS.retryBackoffCapDefault;
 }
 
 /** Records that `taskId` waits for each of `dependencies` (distinct, existing task ids). */
@@ -101,7 +165,7 @@ export function addDependencies(sql: SqlStorage, taskId: number, dependencies: r
 /** Tasks in creation order, a page at a time; new tasks join the end of a walk. */
 export function listTasks<V extends View = "full">(sql: SqlStorage, cursors: Cursors, query: TaskQuery<V>): Page<Viewed<V, TaskBrief, Task>> {
   if (query.goal_id !== undefined) assertGoalExists(sql, query.goal_id);
-  const source: KeysetTable = { table: "tasks", key: "id", filter: { goal_id: query.goal_id, status: query.status } };
+  const source: KeysetTable = { table: "tasks", key: "id", filter: { goal_id: query.goal_id, status: query.status, role: query.role } };
   const page =
     viewOf(query) === "brief"
       ? readPage(cursors, scopeOf(source), query, (after: number | null, count) =>
@@ -114,65 +178,24 @@ export function listTasks<V extends View = "full">(sql: SqlStorage, cursors: Cur
   return page as Page<Viewed<V, TaskBrief, Task>>;
 }
 
-/** Only what the brief view shows, and `unmet_deps` to skip the dependency lookup of unblocked tasks. */
-const BRIEF_COLUMNS = "id, title, status, priority, assigned_to, unmet_deps";
-type BriefRow = Pick<TaskRow, "id" | "title" | "status" | "priority" | "assigned_to" | "unmet_deps">;
+/** Only what the brief view shows, and what tells whether the dependencies need reading. */
+const BRIEF_COLUMNS = "id, title, status, priority, role, assigned_to, run_when, hold";
+type BriefRow = Pick<TaskRow, "id" | "title" | "status" | "priority" | "role" | "assigned_to" | "run_when" | "hold">;
 
 function briefTasks(sql: SqlStorage, rows: BriefRow[]): { key: number; item: TaskBrief }[] {
-  const blocked = unmetDependencies(sql, rows.filter((r) => r.unmet_deps > 0).map((r) => r.id));
+  const held = rows.filter(heldByDependencies);
+  const deps = dependenciesOf(
+    sql,
+    held.map((r) => r.id),
+  );
   return rows.map((row) => {
     const item: TaskBrief = { id: row.id, title: row.title, status: row.status, priority: row.priority };
-    const blockedBy = blocked.get(row.id);
-    if (blockedBy) item.blocked_by = blockedBy;
+    if (row.role !== null) item.role = row.role;
+    const blockedBy = blockingDependencies(row, deps.get(row.id) ?? []);
+    if (blockedBy.length > 0) item.blocked_by = blockedBy;
     if (row.assigned_to !== null) item.assigned_to = row.assigned_to;
     return { key: row.id, item };
   });
-}
-
-/** The dependencies not yet completed of each of `taskIds`, in one query. */
-function unmetDependencies(sql: SqlStorage, taskIds: number[]): Map<number, number[]> {
-  const byTask = new Map<number, number[]>();
-  if (taskIds.length === 0) return byTask;
-  const rows = sql.exec<{ task_id: number; depends_on: number }>(
-    `SELECT d.task_id, d.depends_on FROM task_deps d JOIN tasks t ON t.id = d.depends_on
-     WHERE d.task_id IN (SELECT value FROM json_each(?)) AND t.status != 'completed' ORDER BY d.task_id, d.depends_on`,
-    idList(taskIds),
-  );
-  for (const row of rows) {
-    const list = byTask.get(row.task_id) ?? [];
-    list.push(row.depends_on);
-    byTask.set(row.task_id, list);
-  }
-  return byTask;
-}
-
-/**
- * The ready task that would be handed out next: highest priority, oldest on ties. The partial
- * index holds only ready rows in exactly this order, so this reads one index entry whatever the
- * size of the queue; INDEXED BY pins it (the planner otherwise prefers the status index and
- * sorts every pending row).
- */
-export function peekReady(sql: SqlStorage, goalId?: number): TaskRow | null {
-  const rows =
-    goalId === undefined
-      ? sql.exec<TaskRow>(
-          `SELECT * FROM tasks INDEXED BY tasks_ready WHERE status = 'pending' AND unmet_deps = 0 ORDER BY priority DESC, id LIMIT 1`,
-        )
-      : sql.exec<TaskRow>(
-          `SELECT * FROM tasks INDEXED BY tasks_ready_by_goal
-           WHERE goal_id = ? AND status = 'pending' AND unmet_deps = 0 ORDER BY priority DESC, id LIMIT 1`,
-          goalId,
-        );
-  return rows.toArray()[0] ?? null;
-}
-
-/** Why nothing is ready: no pending work at all, or pending work waiting on dependencies. */
-export function whyNothingReady(sql: SqlStorage, goalId?: number): "no_pending_tasks" | "all_pending_tasks_blocked" {
-  const anyPending =
-    goalId === undefined
-      ? sql.exec<{ found: number }>(`SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'pending') AS found`).one().found
-      : sql.exec<{ found: number }>(`SELECT EXISTS (SELECT 1 FROM tasks WHERE goal_id = ? AND status = 'pending') AS found`, goalId).one().found;
-  return anyPending ? "all_pending_tasks_blocked" : "no_pending_tasks";
 }
 
 /**
