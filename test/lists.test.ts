@@ -50,7 +50,8 @@ const snapshot = (runtime: RuntimeApi) =>
     ),
   );
 
-const withoutEvents = ({ events: _events, ...task }: Item) => task;
+/** A task as get_task shows it, less what only get_task adds (its history, goal and inputs). */
+const withoutEvents = ({ events: _events, goal: _goal, inputs: _inputs, ...task }: Item) => task;
 const withoutSteps = ({ steps: _steps, ...pipeline }: Item) => pipeline;
 
 describe("brief items by default, whole objects with view full", () => {

@@ -90,8 +90,9 @@ function compact(schema: Mutable, where: Where): Mutable {
   // Output: a result may gain a field without breaking a client that validates an older schema.
   if (out.additionalProperties === false) delete out.additionalProperties;
   if (io === "output") {
-    // The listed values say it is a string.
+    // The listed values say it is a string; a constant says its own type.
     if (Array.isArray(out.enum) && out.type === "string") delete out.type;
+    if ("const" in out && typeof out.type === "string") delete out.type;
   }
   out = mergeNullable(out);
   return out;

@@ -29,8 +29,8 @@ const oneLine = (max: number) =>
     .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, "a name on one line, without control characters");
 export const oneLineName = oneLine(LIMITS.agentId).meta(standard);
 export const agentId = oneLineName;
-/** A role (docs/tasks.md, "Roles"): a one-line name of at most 64 characters. */
-export const role = oneLine(LIMITS.role);
+/** A role (docs/tasks.md, "Roles"): a one-line name of at most 64 characters (a standard limit). */
+export const role = oneLine(LIMITS.role).meta(standard);
 export const runWhen = z.enum(RUN_WHEN);
 
 /**
@@ -39,6 +39,8 @@ export const runWhen = z.enum(RUN_WHEN);
  */
 export const isoTime = z.iso
   .datetime({ offset: true })
+  // The format says it; the pattern zod adds would cost more than the rest of a tool.
+  .meta(standard)
   .transform((text, ctx) => {
     const ms = Date.parse(text);
     if (Number.isNaN(ms)) ctx.issues.push({ code: "custom", message: "not a valid time", input: text });
@@ -162,10 +164,12 @@ export const taskEvent = shape<TaskEvent>()(
   }),
 );
 
-/** What a task starts with (docs/tasks.md, "Inputs"): its goal, and its dependencies' outcomes. */
+/**
+ * What a task starts with (docs/tasks.md, "Inputs"): its goal, and its dependencies' outcomes.
+ * Their fields are named once, in the instructions; tools declare them as objects.
+ */
 export const goalContext = shape<GoalContext>()(
   z.object({ id: z.number(), name: z.string(), description: z.string(), truncated: z.literal(true).optional() }),
-  "get_task",
 );
 export const taskInput = shape<TaskInput>()(
   z.object({
@@ -176,7 +180,6 @@ export const taskInput = shape<TaskInput>()(
     error: z.string().optional(),
     truncated: z.literal(true).optional(),
   }),
-  "get_task",
 );
 
 /** A task as get_task shows it: with its history (newest first), its goal and its inputs. */

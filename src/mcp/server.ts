@@ -26,7 +26,7 @@ export const TOOLS: readonly AnyTool<ToolContext>[] = [...goalTools, ...taskTool
  */
 export const INSTRUCTIONS = [
   "Agent Runtime keeps goals, task queues, relay pipelines and circuit breakers for agents; everything persists across sessions.",
-  "Work loop: get_next_task {agent_id, roles?} claims, under a lease, the ready task of highest priority (oldest first) among tasks without a role and tasks of your roles; it comes with its goal and inputs (each dependency's status and result or error, texts cut: get_task has them whole).",
+  "Work loop: get_next_task {agent_id, roles?} claims, under a lease, the ready task of highest priority (oldest first) among tasks without a role and tasks of your roles; it comes with goal {id, name, description} and inputs [{task_id, title, status, result?, error?, truncated?}], one per dependency (texts cut; get_task of that dependency has them whole).",
   "Ready: pending, its run_when holds (all_completed by default; any_completed; any_failed; all_finished: every dependency completed, failed or cancelled), not_before passed. A task whose rule can never hold is cancelled with error \"skipped: …\".",
   'Role "owner" is a decision for the human owner, approved or rejected on the dashboard: no agent takes, moves or edits it. To ask for approval, create one and make the work depend on it.',
   "Call heartbeat_task {task_id, lease_id} before lease_expires_at; finish with update_task_status {task_id, status: completed|failed, lease_id}.",
