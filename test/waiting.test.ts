@@ -49,7 +49,7 @@ async function waiting<T>(rt: RuntimeApi, call: () => Promise<Outcome<T>>): Prom
   return { answer };
 }
 
-const waitForWork = (rt: RuntimeApi, request: { agent_id?: string; goal_id?: number; lease_seconds?: number } = {}, seconds = LONG) =>
+const waitForWork = (rt: RuntimeApi, request: { agent_id?: string; goal_id?: number; lease_seconds?: number; roles?: string[] } = {}, seconds = LONG) =>
   waiting(rt, () => rt.nextTask({ ...request, wait_seconds: seconds }));
 
 const claimed = async (pending: Pending<NextTaskAnswer>) => value(await pending.answer);
@@ -209,6 +209,78 @@ describe("a waiter for work is woken by the write that makes a task ready for it
   });
 });
 
+describe("roles: a waiter is woken only by work it may take", () => {
+  it("a reviewer waiting is not handed a coder's task, and gets the reviewer's task when it comes", async () => {
+    const rt = freshRuntime("wait-roles");
+    const pending = await waitForWork(rt, { agent_id: "reviewer-1", roles: ["reviewer"] });
+    const code = value(await rt.createTask({ title: "code", role: "coder" }));
+    expect(await waitersOf(rt)).toBe(1);
+    const review = value(await rt.createTask({ title: "review", role: "reviewer" }));
+    expect((await claimed(pending)).task).toMatchObject({ id: review.id, assigned_to: "reviewer-1" });
+    expect(value(await rt.getTask(code.id)).status).toBe("pending");
+  });
+
+  it("callers of different role sets wait side by side, each served by its own work, in arrival order within a set", async () => {
+    const rt = freshRuntime("wait-role-sets");
+    const coder1 = await waitForWork(rt, { agent_id: "coder-1", roles: ["coder"] });
+    const tester = await waitForWork(rt, { agent_id: "tester-1", roles: ["tester"] });
+    const coder2 = await waitForWork(rt, { agent_id: "coder-2", roles: ["coder"] });
+    const t1 = value(await rt.createTask({ title: "test it", role: "tester" }));
+    const c1 = value(await rt.createTask({ title: "code 1", role: "coder" }));
+    const c2 = value(await rt.createTask({ title: "code 2", role: "coder" }));
+    expect((await claimed(tester)).task!.id).toBe(t1.id);
+    expect((await claimed(coder1)).task!.id).toBe(c1.id);
+    expect((await claimed(coder2)).task!.id).toBe(c2.id);
+  });
+});
+
+describe("waiting and time", () => {
+  it("a task whose lease ran out goes to the agent that waited, not to a newcomer that asks first", async () => {
+    const rt = freshRuntime("wait-newcomer");
+    const t = value(await rt.createTask({ title: "t" }));
+    value(await rt.nextTask({ agent_id: "crashed" }));
+    const patient = await waitForWork(rt, { agent_id: "patient" });
+    // The lease runs out; before the alarm, a newcomer asks.
+    await withSql(rt, (sql) => sql.exec(`UPDATE tasks SET lease_expires_at = ? WHERE id = ?`, Date.now() - 1, t.id));
+    expect(value(await rt.nextTask({ agent_id: "newcomer" }))).toMatchObject({ task: null });
+    expect((await claimed(patient)).task).toMatchObject({ id: t.id, assigned_to: "patient" });
+  });
+
+  it("a waiter whose breaker is OPEN sleeps until its cooldown ends: writes meanwhile do not try it again", async () => {
+    const rt = freshRuntime("wait-asleep");
+    value(await rt.tripBreaker("w", "test"));
+    value(await rt.createTask({ title: "t" }));
+    const pending = await waitForWork(rt, { agent_id: "w" });
+    const asleepUntil = await runInDurableObject(stubOf(rt), (instance) => {
+      const waiters = (instance as unknown as { waiters: { waiting: Set<{ asleepUntil: number }> } }).waiters;
+      return [...waiters.waiting][0].asleepUntil;
+    });
+    const status = value(await rt.breakerStatus("w"));
+    expect(asleepUntil).toBeGreaterThanOrEqual(Date.parse(status.cooldown_until!) - 1_000);
+    const events = () => withSql(rt, (sql) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM task_events`).one().n);
+    value(await rt.createTask({ title: "another" }));
+    expect(await events()).toBe(0);
+    value(await rt.resetBreaker("w"));
+    expect((await claimed(pending)).task).toMatchObject({ assigned_to: "w" });
+  });
+
+  it("a call that fails after it began to wait leaves no waiter behind to be served for nobody", async () => {
+    const rt = freshRuntime("wait-failed-call");
+    const outcome = await runInDurableObject(stubOf(rt), async (instance: Runtime) => {
+      // The step after registering (re-arming the alarm) fails, as storage may.
+      (instance as unknown as { rearm: () => Promise<void> }).rearm = async () => {
+        throw new Error("storage failed");
+      };
+      const error = await instance.nextTask({ agent_id: "w", wait_seconds: LONG }).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      return { error, size: (instance as unknown as { waiters: { size: number } }).waiters.size };
+    });
+    expect(outcome).toEqual({ error: "storage failed", size: 0 });
+  });
+});
+
 describe("fairness: the longest-waiting agent first, and no task twice", () => {
   it("16 waiting agents, tasks made ready one at a time: each task claimed once, in the order the agents began to wait", async () => {
     const rt = freshRuntime("wait-fair");
@@ -361,7 +433,7 @@ describe("waiting is safe", () => {
     expect((await Promise.all(pending.map(claimed))).map((a) => a.task!.assigned_to)).toEqual(["w0", "w1", "w2", "w3", "w4"]);
   });
 
-  it("at most 4,096 calls wait per object: one more that would have to wait is resource_exhausted, and calls that do not wait are answered as ever", async () => {
+  it("at most 4,096 calls wait per object: one more that would have to wait is resource_exhausted, and calls that do not wait are answered as ever", { timeout: 30_000 }, async () => {
     const rt = freshRuntime("wait-bound");
     const p = await pipeline(rt, 2);
     // Inside the object: 4,096 calls through RPC would cost the suite seconds for nothing.
