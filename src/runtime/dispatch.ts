@@ -122,14 +122,18 @@ export function nothingYet(answer: NextTaskAnswer): boolean {
 
 /**
  * Whether a waiting hand-out for `scope` could now answer anything but "nothing yet": a ready
- * task it may take, due work to settle (which may free one), or the goal cancelled. Index reads
- * only, so that every write can ask before trying the waiters one by one.
+ * task it may take, or the goal cancelled. Index reads only, so that every write can ask before
+ * trying the waiters one by one; due work is settled once before they are asked (`queueDue`).
  */
-export function handOutMayServe(sql: SqlStorage, scope: WorkScope, now: number): boolean {
+export function handOutMayServe(sql: SqlStorage, scope: WorkScope): boolean {
   if (peekReady(sql, scope) !== null) return true;
-  const due = queueDueAt(sql, now);
-  if (due !== null && due <= now) return true;
   return scope.goal_id !== undefined && goalStatus(sql, scope.goal_id) === "cancelled";
+}
+
+/** Whether the queue has due work to settle now (a lease ran out, a not_before came, a skip waits). */
+export function queueDue(sql: SqlStorage, now: number): boolean {
+  const due = queueDueAt(sql, now);
+  return due !== null && due <= now;
 }
 
 /** Keeps a claimed task's lease alive, and with it the probe the claim may carry. */

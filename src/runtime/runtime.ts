@@ -16,6 +16,7 @@ import {
   handOutMayServe,
   heartbeat,
   nothingYet,
+  queueDue,
   relayBreakers,
   settleDue,
   TIMED_WORK,
@@ -169,10 +170,7 @@ export class Runtime extends DurableObject {
     if (!scope.ok) return Promise.resolve(scope);
     // Work that fell due (a lease that ran out, a not_before that came) goes first to the callers
     // that have waited for it, then to this one.
-    if (this.waiters.size > 0) {
-      const settled = this.commit((now) => settleDue(this.sql, now));
-      if (settled.ok && settled.value) this.wake();
-    }
+    this.wake();
     const handOutNow = (now: number) => handOut(this.sql, ask, now);
     if (!seconds) return this.write(handOutNow);
     const attempt = (control: AttemptControl) => {
@@ -183,7 +181,7 @@ export class Runtime extends DurableObject {
     };
     // Waiters with the same goal and roles share a topic: a write wakes only those it can serve.
     const roles = JSON.stringify([...new Set(ask.roles ?? [])].sort());
-    const topic: Topic = { key: `${QUEUE}${ask.goal_id ?? "*"}:${roles}`, mayServe: () => handOutMayServe(this.sql, scope.value, Date.now()) };
+    const topic: Topic = { key: `${QUEUE}${ask.goal_id ?? "*"}:${roles}`, mayServe: () => handOutMayServe(this.sql, scope.value) };
     // The first attempt is a write like any other (it may claim, or release an overdue lease).
     return this.serve(topic, seconds, attempt, () => this.write(handOutNow), () => this.settle(), ask.agent_id);
   }
@@ -319,6 +317,9 @@ export class Runtime extends DurableObject {
 
   private wake({ pipelineId, agent, everyone }: WriteConcerns = {}): void {
     if (this.waiters.size === 0) return;
+    // Due work first, once, in a transaction of its own: what it frees is then there for the
+    // waiters' checks, which need not look for it each.
+    if (queueDue(this.sql, Date.now())) this.commit((now) => settleDue(this.sql, now));
     this.waiters.poke({
       concerns: (key) => key.startsWith(QUEUE) || (pipelineId !== undefined && key === `${RELAY}${pipelineId}`),
       agent,
