@@ -15,6 +15,7 @@ import type { RuntimeApi } from "../../src/runtime/api";
 import { enqueueNotification } from "../../src/runtime/notify/enqueue";
 import { OUTBOX, type OutboxRow } from "../../src/runtime/notify/model";
 import { configureOutbox, retryDelay } from "../../src/runtime/notify/outbox";
+import type { Runtime } from "../../src/runtime/runtime";
 import { fireAlarm, freshRuntime, stubOf, value, withSql } from "../helpers/runtime";
 import { useReceiver } from "./receiver";
 
@@ -77,7 +78,7 @@ describe("delivery", () => {
       for (let i = 1; i <= count; i++) enqueueNotification(sql, "goal_completed", { goal_id: i, name: `g${i}`, tasks_completed: 1, tasks_cancelled: 0 }, Date.now());
     });
     // The first run sends one batch and re-arms at once for the rest, which the alarm then sends by itself.
-    await runInDurableObject(stubOf(rt), async (instance: { alarm(): Promise<void> }) => {
+    await runInDurableObject(stubOf(rt), async (instance: Runtime) => {
       await instance.alarm();
       expect(receiver.received).toHaveLength(OUTBOX.batch);
     });
@@ -176,7 +177,7 @@ describe("retries", () => {
     await withSql(rt, (sql) => {
       for (let i = 1; i <= 52; i++) enqueueNotification(sql, "goal_completed", { goal_id: i, name: `g${i}`, tasks_completed: 1, tasks_cancelled: 0 }, Date.now() - DAY);
     });
-    await runInDurableObject(stubOf(rt), async (instance: { alarm(): Promise<void> }) => {
+    await runInDurableObject(stubOf(rt), async (instance: Runtime) => {
       for (let run = 0; run < 3; run++) await instance.alarm();
     });
     const rows = await outbox(rt);
