@@ -14,7 +14,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { RuntimeApi } from "../../src/runtime/api";
 import { enqueueNotification } from "../../src/runtime/notify/enqueue";
 import { OUTBOX, type OutboxRow } from "../../src/runtime/notify/model";
-import { configureOutbox, retryDelay } from "../../src/runtime/notify/outbox";
+import { configureOutbox, retryDelay, takeDue } from "../../src/runtime/notify/outbox";
 import type { Runtime } from "../../src/runtime/runtime";
 import { fireAlarm, freshRuntime, stubOf, value, withSql } from "../helpers/runtime";
 import { useReceiver } from "./receiver";
@@ -77,14 +77,27 @@ describe("delivery", () => {
     await withSql(rt, (sql) => {
       for (let i = 1; i <= count; i++) enqueueNotification(sql, "goal_completed", { goal_id: i, name: `g${i}`, tasks_completed: 1, tasks_cancelled: 0 }, Date.now());
     });
-    // The first run sends one batch and re-arms at once for the rest, which the alarm then sends by itself.
-    await runInDurableObject(stubOf(rt), async (instance: Runtime) => {
-      await instance.alarm();
-      expect(receiver.received).toHaveLength(OUTBOX.batch);
-    });
+    // A run takes one batch, oldest first, and re-arms at once for the rest, which the alarm then
+    // sends by itself, run after run.
+    await runInDurableObject(stubOf(rt), (instance: Runtime) => instance.alarm());
     await vi.waitFor(() => expect(receiver.received).toHaveLength(count), { timeout: 10_000 });
     expect(receiver.events().map((e) => e.data.goal_id)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     expect(await counters(rt)).toMatchObject({ delivered: count });
+  });
+
+  it("hands out at most one batch per run, oldest due first, each marked in flight", async () => {
+    const rt = freshRuntime("batch");
+    const now = Date.now();
+    const taken = await withSql(rt, (sql) => {
+      for (let i = 1; i <= OUTBOX.batch + 3; i++) enqueueNotification(sql, "goal_completed", { goal_id: i, name: `g${i}`, tasks_completed: 1, tasks_cancelled: 0 }, now);
+      // The newest event fell due first (a retry, say): it goes first.
+      sql.exec(`UPDATE notify_outbox SET next_attempt_at = ? WHERE id = (SELECT max(id) FROM notify_outbox)`, now - 1);
+      return takeDue(sql, now).map((event) => JSON.parse(event.body).data.goal_id as number);
+    });
+    expect(taken).toEqual([OUTBOX.batch + 3, ...Array.from({ length: OUTBOX.batch - 1 }, (_, i) => i + 1)]);
+    const rows = await outbox(rt);
+    expect(rows.filter((r) => r.next_attempt_at === now + OUTBOX.inFlightMs)).toHaveLength(OUTBOX.batch);
+    expect(rows.filter((r) => r.attempts === 0).map((r) => JSON.parse(r.data).goal_id)).toEqual([OUTBOX.batch, OUTBOX.batch + 1, OUTBOX.batch + 2]);
   });
 });
 
@@ -177,11 +190,12 @@ describe("retries", () => {
     await withSql(rt, (sql) => {
       for (let i = 1; i <= 52; i++) enqueueNotification(sql, "goal_completed", { goal_id: i, name: `g${i}`, tasks_completed: 1, tasks_cancelled: 0 }, Date.now() - DAY);
     });
+    // Three runs of 20 take all 52 (the alarm, re-armed by the first, may run some of them itself).
     await runInDurableObject(stubOf(rt), async (instance: Runtime) => {
       for (let run = 0; run < 3; run++) await instance.alarm();
     });
+    await vi.waitFor(async () => expect((await outbox(rt)).every((r) => r.state === "given_up")).toBe(true));
     const rows = await outbox(rt);
-    expect(rows.every((r) => r.state === "given_up")).toBe(true);
     expect(rows.map((r) => JSON.parse(r.data).goal_id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 3));
     expect(await counters(rt)).toMatchObject({ given_up: 52 });
   });
