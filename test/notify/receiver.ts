@@ -1,9 +1,10 @@
 /**
  * A fake webhook receiver for the workerd tests: the outside world, so it may be faked. The
  * Runtime Durable Objects run in the tests' own isolate, so replacing `globalThis.fetch` for
- * NOTIFY_URL's origin intercepts their POSTs — what the Workers docs' mocking integration (MSW's
- * `@msw/cloudflare`) does too; the test plugin itself has no fetch mock any more. Every other
- * request goes to the real fetch. The receiver records each request and answers as the test says.
+ * NOTIFY_URL's origin intercepts their POSTs. (The test plugin no longer has a fetch mock; the
+ * Workers docs point to MSW's `@msw/cloudflare` for outbound requests, which is not in the tree
+ * and would do no more here.) Every other request goes to the real fetch. The receiver records
+ * each request and answers as the test says.
  */
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
