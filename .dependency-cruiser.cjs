@@ -3,7 +3,7 @@
  *   entry (src/index.ts) → auth / mcp / planning → runtime (runtime.ts, dispatch.ts) → domains → kernel
  * Type-only imports count too: a cycle of types is still two modules that cannot be read apart.
  */
-const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans|transfer)/";
+const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans|transfer|notify)/";
 
 module.exports = {
   forbidden: [
@@ -55,6 +55,29 @@ module.exports = {
       severity: "error",
       from: { path: "^src/runtime/relay/" },
       to: { path: "^src/runtime/(tasks|goals|plans)/|^src/runtime/breakers/(?!model\\.ts$)" },
+    },
+    {
+      name: "notify-knows-only-the-kernel",
+      comment: "The outbox stores events; it knows nothing of the domains that raise them.",
+      severity: "error",
+      from: { path: "^src/runtime/notify/" },
+      to: { path: "^src/runtime/", pathNot: "^src/runtime/(kernel|notify)/" },
+    },
+    {
+      name: "events-enter-through-enqueue",
+      comment:
+        "The domains whose changes raise events (goals, breakers, relay, tasks) write them in the same transaction " +
+        "through notify/enqueue.ts, and see nothing else of the outbox; delivery is the Runtime's (webhooks.ts).",
+      severity: "error",
+      from: { path: "^src/runtime/(tasks|goals|relay|breakers)/" },
+      to: { path: "^src/runtime/notify/", pathNot: "^src/runtime/notify/enqueue\\.ts$" },
+    },
+    {
+      name: "only-event-sources-enqueue",
+      comment: "Plans and transfer raise no events of their own (a plan's goal completes through goals/).",
+      severity: "error",
+      from: { path: "^src/runtime/(plans|transfer)/" },
+      to: { path: "^src/runtime/notify/" },
     },
     {
       name: "planning-is-below-mcp",

@@ -25,8 +25,27 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/browser/**"],
+          exclude: ["test/e2e/**", "test/browser/**", "test/notify/**"],
         },
+      },
+      {
+        // The same, with notifications on (NOTIFY_URL, NOTIFY_SECRET): a Runtime reads them when it
+        // starts, so these tests need a Worker of their own. The receiver is a fake inside the test
+        // isolate (test/notify/receiver.ts); nothing leaves the machine.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                OWNER_PASSWORD: "correct horse battery staple",
+                MCP_RESOURCE: "http://localhost:8787/mcp",
+                NOTIFY_URL: "https://receiver.example/hooks/agent-runtime",
+                NOTIFY_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+              },
+            },
+          }),
+        ],
+        test: { name: "notify", include: ["test/notify/**/*.test.ts"] },
       },
       {
         // Benchmarks (`npm run bench`): same workerd setup, never part of `npm test`.

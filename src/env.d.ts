@@ -28,6 +28,10 @@ declare global {
       AUTHORIZE_REQUESTS_PER_HOUR?: string;
       /** Testing aid: access tokens live this many seconds, 60..3600 (default 3600; docs/security.md). */
       ACCESS_TOKEN_TTL_SECONDS?: string;
+      /** Where notifications are POSTed: https (http only for loopback); unset, none are recorded or sent (docs/owner.md). */
+      NOTIFY_URL?: string;
+      /** Signs notifications per Standard Webhooks: `whsec_` + base64 of 24..64 random bytes (docs/owner.md). */
+      NOTIFY_SECRET?: string;
     }
   }
 }

@@ -8,6 +8,7 @@
  *   GET  /app               goals          GET /app/goals/:id    one goal's task graph
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
  *   GET  /app/breakers      breakers       GET /app/data         export & import
+ *   GET  /app/notifications where notifications go, and how their delivery fares
  *   GET  /export            the JSON download      POST /import   an upload into an empty instance
  *   GET  /live              WebSocket: {"changed":true} whenever the owner's data changes
  *
@@ -28,6 +29,7 @@ import { dataPage, type ImportResult } from "./pages/data";
 import { goalPage } from "./pages/goal";
 import { goalsPage, GOALS_SHOWN } from "./pages/goals";
 import { layout, type Page } from "./pages/layout";
+import { notificationsPage } from "./pages/notifications";
 import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
 import { messagePage, signInPage } from "./pages/sign-in";
 import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
@@ -108,6 +110,7 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
   }
   if (path === "/app/breakers") return show(breakersPage(value(await runtime.listBreakers({ limit: BREAKERS_SHOWN }))));
   if (path === "/app/data") return show(dataPage(session.csrf));
+  if (path === "/app/notifications") return show(notificationsPage(value(await runtime.notificationStatus())));
   return show(missing("goals", "There is no such page."), 404);
 }
 

@@ -31,6 +31,7 @@ import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
 import { nextDue, runDue } from "./kernel/timed";
+import { configureOutbox, nextDelivery, outboxStatus, recordOutcomes, takeDue, type OutboxStatus } from "./notify/outbox";
 import { applyPlan, type PlanMode } from "./plans/apply";
 import { spendModelCall, type ModelCallAllowance } from "./plans/budget";
 import type { Plan } from "./plans/plan";
@@ -56,6 +57,7 @@ import { createTask, getTask, listTasks, type NewTask, type TaskBrief, type Task
 import { decideOwnerTask, readyOwnerTasks, waitingForOwner, type OwnerDecision } from "./tasks/owner";
 import { redriveFailed, updateTaskStatus, type StatusChange } from "./tasks/status";
 import { assertWaitSeconds, Waiters, type Attempt, type AttemptControl, type Topic, type Waiting } from "./waiters";
+import { deliver, notifyTarget, targetView, type NotifyTarget, type NotifyTargetView } from "./webhooks";
 // The owner's dashboard (see the block at the end of the class).
 import { LiveChannel } from "./live";
 import { taskGraph, type TaskGraph } from "./tasks/graph";
@@ -79,6 +81,8 @@ export interface BatonWait extends Waiting {
   step_index?: number;
 }
 
+const earliest = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+
 /** An attempt's outcome as a waiter sees it: null while there is nothing to answer yet. */
 function unlessNothing<T>(outcome: Outcome<T | null>): Outcome<T> | null {
   if (!outcome.ok) return outcome;
@@ -91,12 +95,18 @@ export class Runtime extends DurableObject {
   private readonly cursors = new Cursors(() => this.ctx.storage.transactionSync(() => cursorKey(this.sql)));
   /** Calls waiting for work or for their baton, in this object's memory only (waiters.ts). */
   private readonly waiters = new Waiters();
+  /** Where notifications go (NOTIFY_URL, NOTIFY_SECRET); events are recorded only while it is on. */
+  private readonly notify: NotifyTarget;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.notify = notifyTarget(env.NOTIFY_URL, env.NOTIFY_SECRET);
     void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.transactionSync(() => migrate(this.sql));
+      ctx.storage.transactionSync(() => {
+        migrate(this.sql);
+        configureOutbox(this.sql, this.notify.state === "on", Date.now());
+      });
       // Re-derive the alarm on every start, so that an alarm lost for any reason (retries used
       // up, an older deployment) cannot leave due work waiting for the next write.
       await this.rearm();
@@ -282,11 +292,23 @@ export class Runtime extends DurableObject {
   // --- time --------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
-    this.ctx.storage.transactionSync(() => runDue(TIMED_WORK, this.sql, Date.now()));
+    // The timed work first, and with it the due notifications are marked in flight (at least once).
+    const now = Date.now();
+    const due = this.ctx.storage.transactionSync(() => {
+      runDue(TIMED_WORK, this.sql, now);
+      return this.notify.state === "on" ? takeDue(this.sql, now) : [];
+    });
     // A released lease or a breaker letting its agent through again may be what a waiter waits for.
     this.wake({ everyone: true });
     // Set it even when it looks unchanged: while this alarm runs, the stored time may still read as
     // its own, and work left due at that same time (a bounded batch) must fire again.
+    await this.rearm(true);
+    this.live.announce();
+    if (due.length === 0 || this.notify.state !== "on") return;
+    // I/O, so outside any transaction: calls go on meanwhile. An alarm that falls due now waits for
+    // this one to return, which every POST's timeout bounds (OUTBOX.timeoutMs).
+    const outcomes = await deliver(this.notify, due);
+    this.ctx.storage.transactionSync(() => recordOutcomes(this.sql, outcomes, Date.now()));
     await this.rearm(true);
     this.live.announce();
   }
@@ -360,9 +382,9 @@ export class Runtime extends DurableObject {
     return (await waiting.value.answer) ?? last();
   }
 
-  /** Points the one alarm at the earliest due time in the data, or removes it. */
+  /** Points the one alarm at the earliest due time in the data (timed work, notifications), or removes it. */
   private async rearm(force = false): Promise<void> {
-    const due = nextDue(TIMED_WORK, this.sql, Date.now());
+    const due = earliest(nextDue(TIMED_WORK, this.sql, Date.now()), nextDelivery(this.sql));
     const armed = await this.ctx.storage.getAlarm();
     if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();
@@ -396,6 +418,11 @@ export class Runtime extends DurableObject {
   /** A goal and its tasks as a dependency graph (the goal page draws it), in one consistent read. */
   goalGraph(goalId: number): Outcome<{ goal: Goal; graph: TaskGraph }> {
     return outcomeOf(() => ({ goal: getGoal(this.sql, goalId), graph: taskGraph(this.sql, goalId) }));
+  }
+
+  /** Where notifications go and how their delivery fares (the notifications page). */
+  notificationStatus(): Outcome<{ target: NotifyTargetView } & OutboxStatus> {
+    return outcomeOf(() => ({ target: targetView(this.notify), ...outboxStatus(this.sql) }));
   }
 
   /** Every row of every table as the export file's text (deterministic: see transfer/export.ts). */

@@ -6,6 +6,7 @@
 import type { TimedWork } from "../kernel/timed";
 import { LIMITS } from "../kernel/limits";
 import { iso, keepNewest } from "../kernel/rows";
+import { enqueueNotification } from "../notify/enqueue";
 import {
   BREAKER_LIMITS,
   breakerRow,
@@ -100,6 +101,23 @@ function transition(sql: SqlStorage, row: BreakerRow, to: BreakerState, reason: 
     now,
   );
   keepNewest(sql, { table: "breaker_events", owner: "agent_id" }, row.agent_id, BREAKER_LIMITS.eventsKept);
+  // Every way into OPEN passes here (failures, a trip by hand, a failed probe); a trip of a breaker
+  // already OPEN only restarts its cooldown and is not an opening.
+  if (to === "OPEN" && row.state !== "OPEN") {
+    enqueueNotification(
+      sql,
+      "breaker_opened",
+      {
+        agent_id: row.agent_id,
+        from_state: row.state,
+        reason,
+        trip_count: next.trip_count,
+        cooldown_until: iso(next.cooldown_until)!,
+        fallback_agent: next.fallback_agent,
+      },
+      now,
+    );
+  }
   return next;
 }
 

@@ -6,6 +6,7 @@ import type { Cursors } from "../kernel/cursor";
 import { DomainError, failedPrecondition, notFound } from "../kernel/errors";
 import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type PageQuery, type View, type Viewed } from "../kernel/page";
 import { idList, iso, parseObject, type JsonObject } from "../kernel/rows";
+import { enqueueNotification } from "../notify/enqueue";
 
 export const GOAL_STATUSES = ["active", "completed", "cancelled"] as const;
 export type GoalStatus = (typeof GOAL_STATUSES)[number];
@@ -182,6 +183,9 @@ export function refreshGoalStatus(sql: SqlStorage, goalId: number, now: number):
     now,
     goalId,
   );
+  if (done) {
+    enqueueNotification(sql, "goal_completed", { goal_id: goalId, name: row.name, tasks_completed: counts.completed, tasks_cancelled: counts.cancelled }, now);
+  }
 }
 
 export interface GoalEdit {

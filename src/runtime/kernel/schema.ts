@@ -290,6 +290,47 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX tasks_by_role ON tasks(role, id);
     `,
   },
+  {
+    name: "011_notify_outbox",
+    sql: `
+      -- Notifications waiting to be delivered to NOTIFY_URL (runtime/notify/), oldest id first.
+      -- A row is written in the same transaction as the change that raised it, and deleted once a
+      -- receiver took it. state: 'pending' (next_attempt_at is its due time for the alarm; while a
+      -- delivery is in flight, the time it is tried again if the object restarts) or 'given_up'
+      -- (a day of failed attempts; the newest few are kept to show on the dashboard).
+      CREATE TABLE notify_outbox (
+        -- A plain rowid (no AUTOINCREMENT): larger than every id present, which is all the order
+        -- needs, and no sqlite_sequence row for the export to carry.
+        id INTEGER PRIMARY KEY,
+        -- The webhook-id header: the same on every attempt, so a receiver can drop duplicates.
+        message_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_attempt_at INTEGER,
+        last_error TEXT,
+        given_up_at INTEGER
+      );
+      CREATE INDEX notify_outbox_due ON notify_outbox(next_attempt_at, id) WHERE state = 'pending';
+      CREATE INDEX notify_outbox_by_state ON notify_outbox(state, id);
+
+      -- One row: whether events are recorded at all (NOTIFY_URL set and valid, written by the
+      -- Runtime when it starts), and what happened to the events no longer in the outbox.
+      CREATE TABLE notify_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        recording INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        last_delivered_at INTEGER,
+        dropped INTEGER NOT NULL DEFAULT 0,
+        last_dropped_at INTEGER,
+        given_up INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO notify_state (id) VALUES (1);
+    `,
+  },
 ];
 
 export function migrate(sql: SqlStorage): void {

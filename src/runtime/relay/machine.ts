@@ -21,6 +21,7 @@
 import { conflict, exhausted, failedPrecondition, invalid } from "../kernel/errors";
 import { LIMITS } from "../kernel/limits";
 import { randomToken } from "../kernel/rows";
+import { enqueueNotification } from "../notify/enqueue";
 import { agentProfile } from "./agents";
 import {
   L_SCORE_THRESHOLD,
@@ -207,6 +208,22 @@ export function advanceRelay(sql: SqlStorage, report: AdvanceReport, now: number
       before.id,
     )
     .one();
+  if (p.status === "completed" || p.status === "failed") {
+    enqueueNotification(
+      sql,
+      "pipeline_ended",
+      {
+        pipeline_id: p.id,
+        name: p.name,
+        status: p.status,
+        reason: p.failure_reason,
+        total_steps: p.total_steps,
+        tokens_used: p.tokens_used,
+        token_budget: p.token_budget,
+      },
+      now,
+    );
+  }
 
   const steps = stepRows(sql, p.id);
   const common: AdvanceCommon = {

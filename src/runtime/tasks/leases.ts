@@ -194,7 +194,7 @@ function releaseOne(sql: SqlStorage, task: TaskRow, now: number): void {
       task.id,
     );
     recordExpiry(sql, task, "failed", `lease expired at ${when} on the last attempt (${task.attempt} of ${task.max_attempts}); the task failed`, now);
-    recordParked(sql, task, `its attempts are used up (${task.attempt} of ${task.max_attempts})`, now);
+    recordParked(sql, task.id, `its attempts are used up (${task.attempt} of ${task.max_attempts})`, now);
     dependencyMoved(sql, task.id, "in_progress", "failed", now);
   }
 }

@@ -16,6 +16,7 @@ import {
   dependenciesOf,
   DEFAULT_RUN_WHEN,
   heldByDependencies,
+  HOLD,
   taskRow,
   toTasks,
   type Dependency,
@@ -124,9 +125,10 @@ export function existingDependencies(sql: SqlStorage, dependencies: readonly num
 export function insertTask(sql: SqlStorage, input: NewTask, counts: DependencyCounts, now: number): TaskRow {
   const id = sql
     .exec<{ id: number }>(
+      // Judged "waiting" until rejudged below, so that its first judgement counts as a change.
       `INSERT INTO tasks (goal_id, title, description, status, priority, role, run_when, not_before, dep_count, unmet_deps, failed_deps,
-         cancelled_deps, metadata, max_attempts, retry_backoff_seconds, retry_backoff_max_seconds, created_at, updated_at)
-       VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+         cancelled_deps, hold, metadata, max_attempts, retry_backoff_seconds, retry_backoff_max_seconds, created_at, updated_at)
+       VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ${HOLD.waiting}, ?, ?, ?, ?, ?, ?) RETURNING id`,
       input.goal_id ?? null,
       input.title,
       input.description ?? "",

@@ -14,6 +14,7 @@
  * A failed task is not final (it may be retried), so only cancellations and completions can make
  * a rule impossible. The SQL below is the one place this table is written down.
  */
+import { enqueueNotification } from "../notify/enqueue";
 import { HOLD, OWNER_ROLE, type Dependency, type Hold, type RunWhen, type TaskStatus } from "./model";
 
 /** The judgement of a row as a SQL expression; `?1` is the time (ms) against `not_before`. */
@@ -61,13 +62,28 @@ export function countDependencies(deps: readonly Dependency[]): DependencyCounts
  * and returns those whose judgement changed.
  */
 export function rejudge(sql: SqlStorage, where: string, params: SqlStorageValue[], now: number): Rejudged[] {
-  return sql
+  const changes = sql
     .exec<Rejudged & Record<string, SqlStorageValue>>(
       `UPDATE tasks SET hold = ${HOLD_SQL} WHERE (${where}) AND hold != ${HOLD_SQL} RETURNING id, goal_id, status, role, hold`,
       now,
       ...params,
     )
     .toArray();
+  for (const ready of changes) {
+    if (ready.role === OWNER_ROLE && ready.status === "pending" && ready.hold === HOLD.ready) announceDecision(sql, ready.id, now);
+  }
+  return changes;
+}
+
+/** Every change of judgement passes through `rejudge`: an owner task becoming ready is told to the owner there. */
+function announceDecision(sql: SqlStorage, taskId: number, now: number): void {
+  const task = sql
+    .exec<{ title: string; goal_id: number | null; goal_name: string | null }>(
+      `SELECT t.title, t.goal_id, g.name AS goal_name FROM tasks t LEFT JOIN goals g ON g.id = t.goal_id WHERE t.id = ?`,
+      taskId,
+    )
+    .one();
+  enqueueNotification(sql, "owner_task_ready", { task_id: taskId, ...task }, now);
 }
 
 export const rejudgeTask = (sql: SqlStorage, taskId: number, now: number): Rejudged[] => rejudge(sql, "id = ?2", [taskId], now);
@@ -107,10 +123,6 @@ export function ruleCanHold(rule: RunWhen, deps: readonly Dependency[]): boolean
       return true;
   }
 }
-
-/** Owner tasks among `changes` that have just become ready: a decision is waiting. */
-export const ownerTasksNowReady = (changes: readonly Rejudged[]): Rejudged[] =>
-  changes.filter((c) => c.role === OWNER_ROLE && c.status === "pending" && c.hold === HOLD.ready);
 
 // ─── time: tasks that wait only for not_before ──────────────────────────────────────────────
 

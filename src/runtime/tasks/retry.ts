@@ -8,6 +8,7 @@
  */
 import { LIMITS } from "../kernel/limits";
 import { iso } from "../kernel/rows";
+import { enqueueNotification } from "../notify/enqueue";
 import { recordEvent } from "./history";
 import { LEASE_CLEARED, type TaskRow } from "./model";
 import { rejudgeTask } from "./readiness";
@@ -62,12 +63,27 @@ export function scheduleRetry(sql: SqlStorage, task: TaskRow, error: string | nu
   return sql.exec<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, task.id).one();
 }
 
-/** Records that `task` (now failed) stays failed, and why. */
-export function recordParked(sql: SqlStorage, task: TaskRow, why: string, now: number): void {
+/** Records that `taskId` (now failed) stays failed, and why, and tells the owner. */
+export function recordParked(sql: SqlStorage, taskId: number, why: string, now: number): void {
+  const task = sql.exec<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, taskId).one();
   recordEvent(
     sql,
     task.id,
     { kind: "parked", agent_id: task.assigned_to, lease_id: null, attempt: task.attempt, status: "failed", detail: `parked: ${why}` },
+    now,
+  );
+  enqueueNotification(
+    sql,
+    "task_parked",
+    {
+      task_id: task.id,
+      title: task.title,
+      goal_id: task.goal_id,
+      attempt: task.attempt,
+      max_attempts: task.max_attempts,
+      error: task.error,
+      agent_id: task.assigned_to,
+    },
     now,
   );
 }

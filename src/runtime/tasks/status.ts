@@ -50,7 +50,7 @@ export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: num
       return toTasks(sql, [retried])[0];
     }
     move(sql, task, change, mover, now);
-    recordParked(sql, { ...task, status: "failed" }, next.parkedBecause, now);
+    recordParked(sql, task.id, next.parkedBecause, now);
   } else {
     move(sql, task, change, mover, now);
   }

@@ -52,9 +52,11 @@ export interface TransferDocument {
 
 /**
  * Tables the migrations create that hold no user data: runtime_keys keeps keys an object makes
- * for itself (the list cursors' HMAC key), which another instance must not take over.
+ * for itself (the list cursors' HMAC key), which another instance must not take over; the
+ * notification outbox and its counters are this instance's deliveries to its own NOTIFY_URL,
+ * which another instance must not send again.
  */
-const NOT_DATA = new Set(["runtime_keys"]);
+const NOT_DATA = new Set(["runtime_keys", "notify_outbox", "notify_state"]);
 
 /** The tables the migrations create (schema_migrations, the migration log, is not data). */
 const SCHEMA_TABLES = new Set(
