@@ -14,7 +14,7 @@ export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 export interface NotificationData {
   /** An owner task (role "owner") became ready: a decision waits on the dashboard. */
   owner_task_ready: { task_id: number; title: string; goal_id: number | null; goal_name: string | null };
-  /** A task failed with its attempts used up (or `retryable: false`) and stays failed. */
+  /** A task failed and stays failed: no retry policy, its attempts used up, or `retryable: false`. */
   task_parked: {
     task_id: number;
     title: string;
