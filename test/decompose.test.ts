@@ -73,6 +73,37 @@ describe("planning with Claude", () => {
     },
   );
 
+  it("lets Claude assign roles from the list given: the schema allows those and none, the prompt fences them as data", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const plan = [
+      { title: "Design", description: "", priority: 9, depends_on: [], role: "planner" },
+      { title: "Approve the design", description: "", priority: 9, depends_on: [0], role: "owner" },
+      { title: "Build", description: "", priority: 8, depends_on: [1], role: "coder" },
+      { title: "Announce", description: "", priority: 5, depends_on: [2], role: null },
+    ];
+    const fake = new FakeAnthropic(answers.plan(plan));
+    const result = value(await decompose(runtime, { goal_id: goal.id, roles: ["planner", "coder", "owner"] }, fake));
+    expect(result.tasks.map((t) => [t.title, t.role])).toEqual(plan.map((t) => [t.title, t.role]));
+    const sent = fake.requests[0].body;
+    expect(JSON.stringify(sent.output_config?.format?.schema)).toContain('"planner","coder","owner"');
+    expect(sent.messages[0].content).toContain('<roles>\n[\n  "planner",\n  "coder",\n  "owner"\n]\n</roles>');
+    expect(sent.system).toContain("one of the names inside <roles> tags");
+    // The owner's task waits for the owner; the coder's for the approval.
+    expect(value(await runtime.nextTask({ agent_id: "p", roles: ["planner"] })).task!.title).toBe("Design");
+  });
+
+  it("repairs a plan whose role is not one of the list", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    const wrong = [{ title: "Build", description: "", priority: 8, depends_on: [], role: "wizard" }];
+    const right = [{ title: "Build", description: "", priority: 8, depends_on: [], role: "coder" }];
+    const fake = new FakeAnthropic(answers.plan(wrong), answers.plan(right));
+    const result = value(await decompose(runtime, { goal_id: goal.id, roles: ["coder"] }, fake));
+    expect(fake.requests).toHaveLength(2);
+    expect(result.tasks[0].role).toBe("coder");
+  });
+
   it("hands out Claude's tasks in dependency order", async () => {
     const runtime = freshRuntime();
     const goal = await goalIn(runtime);
@@ -304,6 +335,28 @@ describe("the calling agent's own plan", () => {
     expect(result.tasks.map((t: { dependencies: number[] }) => t.dependencies)).toEqual([[], [build], [build, test]]);
     expect((await mcp.call("get_next_task", { goal_id: goal.id })).task.id).toBe(build);
     expect(release).toBeGreaterThan(test);
+  });
+
+  it("carries each task's role, rule and not_before as given", async () => {
+    const mcp = await connectAs(`decompose-${crypto.randomUUID()}`);
+    const goal = await mcp.call("create_goal", { name: "Ship", description: "ship it" });
+    const at = "2030-01-01T09:00:00.000Z";
+    const result = await mcp.call("decompose_goal", {
+      goal_id: goal.id,
+      tasks: [
+        { title: "deploy", role: "ops", not_before: at },
+        { title: "roll back", role: "ops", depends_on: [0], run_when: "any_failed" },
+        { title: "report", depends_on: [0, 1], run_when: "all_finished" },
+      ],
+    });
+    expect(result.tasks.map((t: { role: string | null; run_when: string; not_before: string | null }) => [t.role, t.run_when, t.not_before])).toEqual([
+      ["ops", "all_completed", at],
+      ["ops", "any_failed", null],
+      [null, "all_finished", null],
+    ]);
+    expect(await mcp.fail("decompose_goal", { goal_id: goal.id, mode: "append", tasks: [{ title: "x", run_when: "any_failed" }] })).toMatch(
+      /^invalid_argument: tasks\[0\]\.run_when: any_failed needs at least one dependency$/,
+    );
   });
 
   const rejected = [

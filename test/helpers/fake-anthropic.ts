@@ -10,6 +10,8 @@ export interface PlannedTaskJson {
   description: string;
   priority: number;
   depends_on: number[];
+  /** With `decompose_goal {roles}`: one of them, or null. */
+  role?: string | null;
 }
 
 export interface ReceivedRequest {
