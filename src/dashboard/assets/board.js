@@ -2,9 +2,11 @@
 /**
  * The goal board (SPEC §15, docs/app.md): what an MCP Apps host shows under `get_goal`'s result.
  * It draws the goal's tasks with the dashboard's own graph (graph.js) and keeps the drawing
- * current through its own tool calls, relayed by the host: `get_goal` and every page of
- * `list_tasks {goal_id, view: "full"}`, every few seconds while the board is on screen, and on
- * demand (Refresh). It only reads (`READS`): nothing in it can change a goal or a task.
+ * current through its own tool calls, relayed by the host: `get_goal` every few seconds while the
+ * board is on screen, and every page of `list_tasks {goal_id, view: "full"}` when the goal's
+ * counts moved, at least every `RELIST_MS`, and on demand (Refresh) — a goal of 500 tasks is a
+ * few hundred kilobytes of tasks, its counts a few hundred bytes. It only reads (`READS`):
+ * nothing in it can change a goal or a task.
  *
  * The host's theme decides light or dark (color-scheme, which style.css's palette follows), and
  * its theme variables stand in for the palette's colours where it has them (`HOST_VARIABLES`).
@@ -26,6 +28,8 @@ import { connectToHost, errorText } from "./mcp-view.js";
 /** How often the board looks again while the goal is active, and once it is finished. */
 const POLL_MS = 4_000;
 const FINISHED_POLL_MS = 30_000;
+/** The tasks are listed again at least this often, even when the goal's counts stay the same. */
+const RELIST_MS = 30_000;
 /** Tasks per list_tasks page (the tool's maximum; a page also stops at its size bound). */
 const PAGE_SIZE = 500;
 /** More than anyone reads in one drawing; the counts above it still name every task. */
@@ -71,6 +75,11 @@ let goal = null;
 let tasks = new Map();
 /** The drawn data as JSON: a refresh that changed nothing draws nothing. */
 let drawn = "";
+/** The goal's task counts when its tasks were last listed, and when that was. */
+let listedCounts = "";
+let listedAt = 0;
+/** The next refresh lists the tasks whatever the counts say (Refresh was pressed). */
+let relist = false;
 let displayMode = "inline";
 /** @type {HostContext["containerDimensions"]} */
 let dimensions;
@@ -117,6 +126,7 @@ function setGoal(id) {
   if (typeof id !== "number" || !Number.isInteger(id) || id <= 0 || id === goalId) return;
   goalId = id;
   drawn = "";
+  listedCounts = "";
   schedule(0);
 }
 
@@ -175,6 +185,13 @@ async function tick() {
 async function refresh() {
   const id = /** @type {number} */ (goalId);
   const fresh = /** @type {Goal} */ (await callTool("get_goal", { goal_id: id }));
+  // Every change of a task's status moves the counts; what does not (a heartbeat, an edit) waits
+  // for the next listing at most RELIST_MS.
+  const counts = JSON.stringify(fresh.task_counts);
+  if (!relist && counts === listedCounts && Date.now() - listedAt < RELIST_MS) {
+    renderGoal(fresh, tasks.size);
+    return;
+  }
   /** @type {FullTask[]} */
   const listed = [];
   /** @type {string | null} */
@@ -186,6 +203,9 @@ async function refresh() {
   } while (cursor && listed.length < MAX_TASKS);
   if (id !== goalId) return;
   const shown = listed.slice(0, MAX_TASKS);
+  listedCounts = counts;
+  listedAt = Date.now();
+  relist = false;
   tasks = new Map(shown.map((task) => [task.id, task]));
   renderGoal(fresh, shown.length);
   const data = graphOf(id, shown);
@@ -325,6 +345,7 @@ async function toggleFullscreen() {
 async function start() {
   byId("refresh").addEventListener("click", () => {
     paused = false;
+    relist = true;
     schedule(0);
   });
   byId("fullscreen").addEventListener("click", () => void toggleFullscreen());
