@@ -20,9 +20,10 @@ const bridges = [];
 
 /**
  * Shows an app under a "tool call" in the chat column and resolves once it has its input and
- * result. `hostContext`: theme, styles, display modes, as a host sends them.
+ * result. `hostContext`: theme, styles, display modes, as a host sends them; `relaysTools: false`
+ * makes a host that does not relay an app's tool calls.
  */
-window.showApp = async ({ html, toolName, toolInput, toolResult, hostContext }) => {
+window.showApp = async ({ html, toolName, toolInput, toolResult, hostContext, relaysTools = true }) => {
   const turn = document.createElement("section");
   turn.className = "turn";
   const call = document.createElement("p");
@@ -35,8 +36,9 @@ window.showApp = async ({ html, toolName, toolInput, toolResult, hostContext }) 
   document.getElementById("chat").append(turn);
 
   let context = { ...hostContext };
-  const bridge = new AppBridge(null, { name: "agent-runtime-test-host", version: "1.0.0" }, { serverTools: {}, logging: {} }, { hostContext: context });
-  bridge.oncalltool = (params) => window.hostCallTool(params);
+  const capabilities = relaysTools ? { serverTools: {}, logging: {} } : { logging: {} };
+  const bridge = new AppBridge(null, { name: "agent-runtime-test-host", version: "1.0.0" }, capabilities, { hostContext: context });
+  if (relaysTools) bridge.oncalltool = (params) => window.hostCallTool(params);
   bridge.onsizechange = ({ height }) => {
     if (height && context.displayMode !== "fullscreen") iframe.style.height = `${height}px`;
   };

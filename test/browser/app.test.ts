@@ -108,12 +108,18 @@ async function openHost(width = 800, height = 900): Promise<HostPage> {
 }
 
 /** What the model's call to get_goal shows in the chat: the board under its result. Answers the app's frame. */
-async function showBoard(page: Page, goalId: number, hostContext: Record<string, unknown> = {}): Promise<{ frame: Frame; index: number }> {
+async function showBoard(page: Page, goalId: number, hostContext: Record<string, unknown> = {}, relaysTools = true): Promise<{ frame: Frame; index: number }> {
   const toolResult = await host.callTool({ name: "get_goal", arguments: { goal_id: goalId } });
   const index = await page.evaluate(
-    ([html, toolInput, result, context]) =>
-      (globalThis as unknown as HostWindow).showApp({ html, toolName: "get_goal", toolInput, toolResult: result, hostContext: context }),
-    [board.html, { goal_id: goalId }, toolResult, { theme: "light", displayMode: "inline", availableDisplayModes: ["inline", "fullscreen"], platform: "web", ...hostContext }] as const,
+    ([html, toolInput, result, context, relays]) =>
+      (globalThis as unknown as HostWindow).showApp({ html, toolName: "get_goal", toolInput, toolResult: result, hostContext: context, relaysTools: relays }),
+    [
+      board.html,
+      { goal_id: goalId },
+      toolResult,
+      { theme: "light", displayMode: "inline", availableDisplayModes: ["inline", "fullscreen"], platform: "web", ...hostContext },
+      relaysTools,
+    ] as const,
   );
   const element = await page.locator("iframe").nth(index).elementHandle();
   const frame = await element!.contentFrame();
@@ -288,6 +294,20 @@ describe("fitting into the host", () => {
     expect(widths.page).toBeLessThanOrEqual(widths.view);
     expect(widths.graph).toBeGreaterThan(widths.graphBox);
     await screenshot(page, "app-320");
+    expect(problems).toEqual([]);
+  });
+
+  it("in a host that relays no tool calls, shows get_goal's answer and says why the tasks are not drawn", async () => {
+    const { page, problems } = await openHost();
+    const calls = appCalls.length;
+    await showBoard(page, showcase.goalId, {}, false);
+    const app = appOf(page);
+    await expect(app.locator("#goal-name")).toHaveText("Launch the public website");
+    await expect(app.locator("#goal-counts")).toHaveText(/^1\d tasks: \d done, /);
+    await expect(app.locator("#live-status")).toHaveAttribute("data-state", "static");
+    await expect(app.locator("#graph")).toContainText("this client does not let the board read them");
+    await expect(app.getByRole("button", { name: "Refresh" })).not.toBeVisible();
+    expect(appCalls.length).toBe(calls);
     expect(problems).toEqual([]);
   });
 

@@ -153,7 +153,8 @@ async function tick() {
   timer = undefined;
   if (goalId === null || !host) return;
   if (!canRefresh()) {
-    showStatus("static", "This client shows the board as get_goal answered; it does not let the board refresh.");
+    showStatus("static", "This client does not relay the board's tool calls: the counts are get_goal's answer.");
+    byId("graph").replaceChildren(paragraph("empty", "The tasks cannot be drawn here: this client does not let the board read them."));
     return;
   }
   if (document.hidden || !onScreen) {

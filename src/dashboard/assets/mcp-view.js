@@ -39,6 +39,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * @returns {Promise<Host>}
  */
 export async function connectToHost(appInfo, appCapabilities, onNotification) {
+  if (window.parent === window) throw new Error("it is not inside a client's frame");
   let nextId = 1;
   /** @type {Map<number, { resolve(value: any): void, reject(error: Error): void, timer: ReturnType<typeof setTimeout> }>} */
   const pending = new Map();
