@@ -191,8 +191,8 @@ export function registerTools<Context>(server: McpServer, tools: readonly AnyToo
         return errorResult("unavailable", "the server could not complete this call; try again");
       }
     };
-    const { ui, ...meta } = tool._meta ?? {};
-    if (ui && client.apps) registerAppTool(server, tool.name, { ...config, _meta: { ...meta, ui } }, handler);
-    else server.registerTool(tool.name, Object.keys(meta).length ? { ...config, _meta: meta } : config, handler);
+    const ui = client.apps ? tool._meta?.ui : undefined;
+    if (ui) registerAppTool(server, tool.name, { ...config, _meta: { ui } }, handler);
+    else server.registerTool(tool.name, config, handler);
   }
 }

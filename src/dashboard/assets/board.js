@@ -117,7 +117,8 @@ function onToolResult(result) {
   }
   const answered = /** @type {Goal | undefined} */ (result?.structuredContent);
   if (!answered || typeof answered.id !== "number") return;
-  if (goal === null || goal.id === answered.id) renderGoal(answered, null);
+  // Unless the board's own calls have already drawn something fresher.
+  if (drawn === "") renderGoal(answered, null);
   setGoal(answered.id);
 }
 
