@@ -40,9 +40,6 @@ let hostScript: string;
 let tools: { name: string; annotations?: { readOnlyHint?: boolean }; _meta?: Record<string, unknown> }[];
 let board: { uri: string; html: string };
 
-/** Every tool call an app asked its host to relay. */
-const appCalls: { name: string; arguments: Record<string, unknown> }[] = [];
-
 beforeAll(async () => {
   chromium = await launchChromium();
   server = await startDevServer();
@@ -78,6 +75,8 @@ const HOST_PAGE = `<!doctype html>
 interface HostPage extends OpenedPage {
   /** Requests made by any frame but the host's own page. */
   appRequests: string[];
+  /** Every tool call the apps on this page asked their host to relay. */
+  calls: { name: string; arguments: Record<string, unknown> }[];
 }
 
 /** A chat page of the test host at `width`, its tool calls relayed to the server as reads only. */
@@ -91,11 +90,12 @@ async function openHost(width = 800, height = 900): Promise<HostPage> {
     return route.fulfill({ status: 404, body: "" });
   });
   const appRequests: string[] = [];
+  const calls: HostPage["calls"] = [];
   page.on("request", (request) => {
     if (request.frame() !== page.mainFrame()) appRequests.push(request.url());
   });
   await page.exposeFunction("hostCallTool", async (params: { name: string; arguments?: Record<string, unknown> }) => {
-    appCalls.push({ name: params.name, arguments: params.arguments ?? {} });
+    calls.push({ name: params.name, arguments: params.arguments ?? {} });
     // A careful host relays what the tool list says is a read; this one refuses the rest.
     if (tools.find((tool) => tool.name === params.name)?.annotations?.readOnlyHint !== true) {
       return { isError: true, content: [{ type: "text", text: `refused by the test host: ${params.name} is not a read` }] };
@@ -104,7 +104,7 @@ async function openHost(width = 800, height = 900): Promise<HostPage> {
   });
   await page.goto(`${HOST_ORIGIN}/`);
   await page.waitForFunction("typeof window.showApp === 'function'");
-  return { ...opened, appRequests };
+  return { ...opened, appRequests, calls };
 }
 
 /** What the model's call to get_goal shows in the chat: the board under its result. Answers the app's frame. */
@@ -152,6 +152,11 @@ describe("the board in the host", () => {
 
   beforeAll(async () => {
     desk = await openHost();
+  });
+
+  afterAll(async () => {
+    // A board polls while it is shown: closing the page stops it.
+    await desk?.context.close();
   });
 
   it("draws the goal's tasks with their states in words, as the dashboard does", async () => {
@@ -224,9 +229,9 @@ describe("the board in the host", () => {
   });
 
   it("called only reads, and asked no origin for anything: every request of the page is the host's own", async () => {
-    const { requests, problems, appRequests } = desk;
-    expect(appCalls.length).toBeGreaterThan(0);
-    expect([...new Set(appCalls.map((call) => call.name))].sort()).toEqual(["get_goal", "list_tasks"]);
+    const { requests, problems, appRequests, calls } = desk;
+    expect(calls.length).toBeGreaterThan(0);
+    expect([...new Set(calls.map((call) => call.name))].sort()).toEqual(["get_goal", "list_tasks"]);
     expect(appRequests).toEqual([]);
     expect(new Set(requests.map((url) => new URL(url).origin))).toEqual(new Set([HOST_ORIGIN]));
     // No content-policy violation (each is a console error), no script error.
@@ -254,7 +259,8 @@ describe("the board in the host", () => {
 
 describe("fitting into the host", () => {
   it("follows the host's theme: dark with the board's own colours, the host's colours when given, a switch at once", async () => {
-    const page = (await openHost()).page;
+    const opened = await openHost();
+    const { page } = opened;
     const background = (frame: Frame) => frame.evaluate<string>("getComputedStyle(document.body).backgroundColor");
     const plain = await showBoard(page, showcase.goalId, { theme: "dark" });
     await expect(appOf(page, 0).locator("#graph .node")).toHaveCount(12);
@@ -278,10 +284,11 @@ describe("fitting into the host", () => {
     await screenshot(page, "app-dark");
     await page.evaluate(([index]) => (globalThis as unknown as HostWindow).changeHostContext(index, { theme: "light" }), [styled.index] as const);
     await expect.poll(() => background(styled.frame)).toBe("rgb(255, 255, 255)");
+    await opened.context.close();
   });
 
   it("is readable 320 px wide: the page never scrolls sideways, the graph scrolls inside its box", async () => {
-    const { page, problems } = await openHost(320, 700);
+    const { page, problems, context } = await openHost(320, 700);
     const { frame } = await showBoard(page, showcase.goalId);
     await expect(appOf(page).locator("#graph .node")).toHaveCount(12);
     const widths = await frame.evaluate<{ page: number; view: number; graph: number; graphBox: number }>(`({
@@ -295,11 +302,11 @@ describe("fitting into the host", () => {
     expect(widths.graph).toBeGreaterThan(widths.graphBox);
     await screenshot(page, "app-320");
     expect(problems).toEqual([]);
+    await context.close();
   });
 
   it("in a host that relays no tool calls, shows get_goal's answer and says why the tasks are not drawn", async () => {
-    const { page, problems } = await openHost();
-    const calls = appCalls.length;
+    const { page, problems, calls, context } = await openHost();
     await showBoard(page, showcase.goalId, {}, false);
     const app = appOf(page);
     await expect(app.locator("#goal-name")).toHaveText("Launch the public website");
@@ -307,12 +314,13 @@ describe("fitting into the host", () => {
     await expect(app.locator("#live-status")).toHaveAttribute("data-state", "static");
     await expect(app.locator("#graph")).toContainText("this client does not let the board read them");
     await expect(app.getByRole("button", { name: "Refresh" })).not.toBeVisible();
-    expect(appCalls.length).toBe(calls);
+    expect(calls).toEqual([]);
     expect(problems).toEqual([]);
+    await context.close();
   });
 
   it("goes full screen when the host offers it, and back", async () => {
-    const { page } = await openHost();
+    const { page, context } = await openHost();
     await showBoard(page, showcase.goalId);
     const app = appOf(page);
     await expect(app.locator("#graph .node")).toHaveCount(12);
@@ -321,6 +329,7 @@ describe("fitting into the host", () => {
     await expect(app.getByRole("button", { name: "Exit full screen" })).toHaveAttribute("aria-pressed", "true");
     await app.getByRole("button", { name: "Exit full screen" }).click();
     await expect(page.locator(".turn.fullscreen")).toHaveCount(0);
+    await context.close();
   });
 });
 
@@ -338,14 +347,15 @@ describe("a large goal", () => {
       }));
       await callTool(agent, "decompose_goal", { goal_id: goal.id, tasks, mode: plan === 0 ? "new" : "append" });
     }
-    const { page, problems } = await openHost(1280, 900);
+    const { page, problems, calls, context } = await openHost(1280, 900);
     await showBoard(page, goal.id);
     const app = appOf(page);
     await expect(app.locator("#graph")).toHaveAttribute("data-rendered", "500", { timeout: 30_000 });
     await expect(app.locator("#graph .edge")).toHaveCount(470);
     await expect(app.locator("#goal-counts")).toHaveText("500 tasks: 500 pending.");
-    const pages = appCalls.filter((call) => call.name === "list_tasks" && call.arguments.goal_id === goal.id);
+    const pages = calls.filter((call) => call.name === "list_tasks" && call.arguments.goal_id === goal.id);
     expect(pages.some((call) => typeof call.arguments.cursor === "string")).toBe(true);
     expect(problems).toEqual([]);
+    await context.close();
   });
 });
