@@ -24,6 +24,11 @@ describe("tools/list fits the context budget", () => {
     expect(tokensOf(tools), `${path}: tokens of tools/list`).toBeLessThanOrEqual(endpoint.budget);
   });
 
+  it("counts what a client that renders MCP Apps is sent: get_goal with the board in its _meta", async () => {
+    const getGoal = (await toolsOf("/mcp")).find((tool) => tool.name === "get_goal");
+    expect(getGoal?._meta).toHaveProperty("ui.resourceUri");
+  });
+
   it(`no tool costs more than ${TOOL_BUDGET} tokens`, async () => {
     const over = (await toolsOf("/mcp")).filter((tool) => tokensOf(tool) > TOOL_BUDGET).map((tool) => `${tool.name}: ${tokensOf(tool)}`);
     expect(over).toEqual([]);

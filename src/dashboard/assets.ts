@@ -34,6 +34,13 @@ const FILES: Record<string, { body: string; type: string }> = {
   "icon.svg": { body: icon, type: "image/svg+xml" },
 };
 
+/** A served file's text, for the goal board, which inlines them (./board.ts). */
+export function assetText(name: string): string {
+  const file = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
+  if (!file) throw new Error(`no asset ${name}`);
+  return file.body;
+}
+
 const etags = new Map<string, string>();
 
 async function etagOf(name: string, body: string): Promise<string> {

@@ -13,11 +13,21 @@ export interface ToolContext {
 }
 
 const requestUser = new AsyncLocalStorage<string>();
+/** Whether the client of the request may render MCP Apps (./app.ts `mayRenderApps`). */
+const requestApps = new AsyncLocalStorage<boolean>();
 
 /** Runs `serve` (one MCP request, and everything it starts) as the user of the grant. */
 export function runAsUser<T>(userId: string, serve: () => T): T {
   return requestUser.run(userId, serve);
 }
+
+/** Runs `serve` for a client that may (or, as it declared, does not) render MCP Apps. */
+export function runForClient<T>(apps: boolean, serve: () => T): T {
+  return requestApps.run(apps, serve);
+}
+
+/** Unknown (no request body read, as for a GET) counts as may: a client ignores what it cannot render. */
+export const clientMayRenderApps = (): boolean => requestApps.getStore() ?? true;
 
 export function userIdOfRequest(): string {
   const userId = requestUser.getStore();

@@ -26,7 +26,8 @@ import {
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import type { AuthProps } from "../auth/grant";
-import { runAsUser } from "./context";
+import { mayRenderApps } from "./app";
+import { runAsUser, runForClient } from "./context";
 
 /** The largest request body read (the SDK's own default). */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -45,12 +46,14 @@ export function endpointHandler(route: string, factory: Factory): EndpointHandle
       if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) return jsonRpcError(413, -32600, "Request body too large");
       const text = await request.text();
       const body = parseJson(text);
-      if (body !== undefined && (await isLegacyRequest(request, body))) {
-        if (asksForProgress(body)) return streamed(new Request(request, { body: text }), env, ctx);
-        return rejection(request) ?? serveLegacy(factory, request, body, authInfoOf(ctx, userId));
-      }
-      // The body was read to classify the request; the agents lane reads it again.
-      return modern(new Request(request, { body: text }), env, ctx);
+      return runForClient(mayRenderApps(body), async () => {
+        if (body !== undefined && (await isLegacyRequest(request, body))) {
+          if (asksForProgress(body)) return streamed(new Request(request, { body: text }), env, ctx);
+          return rejection(request) ?? serveLegacy(factory, request, body, authInfoOf(ctx, userId));
+        }
+        // The body was read to classify the request; the agents lane reads it again.
+        return modern(new Request(request, { body: text }), env, ctx);
+      });
     });
   };
 }

@@ -6,7 +6,8 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
 import { runtimeOf } from "../runtime/api";
-import { userIdOfRequest, type ToolContext } from "./context";
+import { registerGoalBoard } from "./app";
+import { clientMayRenderApps, userIdOfRequest, type ToolContext } from "./context";
 import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
 import { endpointHandler } from "./http";
 import { registerPrompts } from "./prompts";
@@ -58,8 +59,9 @@ const TOOLS_OF = new Map<EndpointPath, readonly AnyTool<ToolContext>[]>(
 export function createServer(endpoint: EndpointPath = "/mcp"): McpServer {
   const server = new McpServer({ name: "agent-runtime", version: "0.1.0" }, { instructions: INSTRUCTIONS });
   const context = (): ToolContext => ({ env, runtime: runtimeOf(env, userIdOfRequest()) });
-  registerTools(server, TOOLS_OF.get(endpoint)!, context);
+  registerTools(server, TOOLS_OF.get(endpoint)!, context, { apps: clientMayRenderApps() });
   // Resources, prompts and completions on every endpoint: they cost no tool-list tokens.
+  registerGoalBoard(server);
   registerResources(server, context);
   registerPrompts(server, context);
   return server;

@@ -7,13 +7,16 @@
  *     validate it against the output schema and throw).
  * Input is validated here rather than by the SDK so that a schema failure reads
  * `invalid_argument: <field>: …` like every other error, instead of the SDK's own wording.
- * A tool may add a resource link to what its result names (`link`), and report progress to a
- * client that asked for it (`ToolCall.progress`).
+ * A tool may add a resource link to what its result names (`link`), report progress to a
+ * client that asked for it (`ToolCall.progress`), and name an MCP App that shows its results
+ * (`_meta.ui`, docs/app.md).
  *
  * Every request gets a server of its own (./http.ts), so registering must be cheap: what does not
  * depend on the request (a tool's MCP configuration, the JSON Schemas tools/list serves) is built
  * once per isolate, on first use, and reused by every server after.
  */
+import type { McpUiToolMeta } from "@modelcontextprotocol/ext-apps";
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type { McpServer, ServerContext, StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ErrorCode, Outcome } from "../runtime/kernel/errors";
@@ -55,6 +58,15 @@ export interface ToolDefinition<Input extends z.ZodObject, Output extends z.ZodO
   run(args: z.output<Input>, context: Context, call: ToolCall): Promise<Outcome<z.input<Output>>> | Outcome<z.input<Output>>;
   /** A link to the resource the result names, added after the JSON text (only where it is worth its tokens). */
   link?(value: z.input<Output>): ResourceLink;
+  /**
+   * Listed with the tool (tools/list), so it costs tokens like the description. `ui`: the MCP App
+   * a host that renders them shows with the tool's results (docs/app.md).
+   */
+  _meta?: ToolMeta;
+}
+
+export interface ToolMeta {
+  ui?: McpUiToolMeta;
 }
 
 /** Erases a definition's schema types so tools of many shapes fit one list. */
@@ -150,12 +162,23 @@ export function advertisedSchemas(tool: AnyTool<unknown>): { input: JsonSchema; 
   return { input: inputSchema["~standard"].jsonSchema.input(options), output: outputSchema["~standard"].jsonSchema.output(options) };
 }
 
-export function registerTools<Context>(server: McpServer, tools: readonly AnyTool<Context>[], context: () => Context): void {
+/** What the client of the request can use; `apps`: it may render MCP Apps (./app.ts `mayRenderApps`). */
+export interface ClientView {
+  apps: boolean;
+}
+
+/**
+ * Registers every tool. A tool naming an MCP App is registered the way ext-apps' server helper
+ * does it (`registerAppTool`: `_meta.ui.resourceUri` and the older `_meta["ui/resourceUri"]`
+ * both), unless the client said it renders no apps: then it is listed without them.
+ */
+export function registerTools<Context>(server: McpServer, tools: readonly AnyTool<Context>[], context: () => Context, client: ClientView): void {
   // The list is fixed for the life of a server and a stateless server sends no notifications:
   // advertise no list changes (the SDK's default says there are).
   server.server.registerCapabilities({ tools: { listChanged: false } });
   for (const tool of tools) {
-    server.registerTool(tool.name, configOf(tool), async (raw: unknown, ctx: ServerContext) => {
+    const config = configOf(tool);
+    const handler = async (raw: unknown, ctx: ServerContext): Promise<ToolResult> => {
       const args = tool.input.safeParse(raw ?? {});
       if (!args.success) return errorResult("invalid_argument", describeIssues(args.error));
       try {
@@ -167,6 +190,9 @@ export function registerTools<Context>(server: McpServer, tools: readonly AnyToo
         console.error(`tool ${tool.name} failed:`, error instanceof Error ? error.message : String(error));
         return errorResult("unavailable", "the server could not complete this call; try again");
       }
-    });
+    };
+    const ui = client.apps ? tool._meta?.ui : undefined;
+    if (ui) registerAppTool(server, tool.name, { ...config, _meta: { ui } }, handler);
+    else server.registerTool(tool.name, config, handler);
   }
 }

@@ -23,6 +23,9 @@ export const resourceUri = (kind: ResourceKind, id: string | number): string => 
 
 export const JSON_MIME = "application/json";
 
+/** The goal board, an MCP App (./app.ts, docs/app.md): the resource get_goal names in its `_meta`. */
+export const GOAL_BOARD_URI = "ui://agent-runtime/goal-board";
+
 /** A `resource_link` content block: lets a client open the thing a tool result names. */
 export interface ResourceLink {
   type: "resource_link";

@@ -140,8 +140,12 @@ function nodeSvg(n, p) {
   );
 }
 
-/** @param {HTMLElement} container */
-export function mountGraph(container) {
+/**
+ * @param {HTMLElement} container
+ * @param {{ more?: (id: number) => Node | null }} [options] `more`: what else a task's details
+ *   show after the drawing's own facts (the goal board adds the task's description and outcome).
+ */
+export function mountGraph(container, options = {}) {
   /** @type {Layout | null} */
   let layout = null;
   /** @type {GraphData} */
@@ -224,6 +228,8 @@ export function mountGraph(container) {
       row("Attempt", `${n.attempt} of ${n.max_attempts}`) +
       row("Updated", escape(full.format(new Date(n.updated_at)))) +
       `</dl>`;
+    const more = options.more?.(n.id);
+    if (more) detail.append(more);
   };
 
   /** @param {number | null} id */

@@ -20,11 +20,22 @@ const STATES: [NodeState, string][] = [
   ["cancelled", "will not be done"],
 ];
 
-function legend() {
+/** Also drawn by the goal board (../board.ts). */
+export function legend() {
   return html`<ul class="legend" aria-label="What the node styles mean">${STATES.map(
     ([state, meaning]) =>
       html`<li><svg class="swatch node st-${state}" viewBox="0 0 28 18" aria-hidden="true" focusable="false"><rect class="box" x="1" y="1" width="26" height="16" rx="3"></rect><rect class="pat" x="1" y="1" width="26" height="16" rx="3"></rect></svg>${badge(state)}<span class="meaning">${meaning}</span></li>`,
   )}</ul>`;
+}
+
+/** The zoom buttons graph.js binds (data-zoom); also on the goal board. */
+export function zoomTools() {
+  return html`<div class="graph-tools" role="toolbar" aria-label="Zoom the graph" aria-controls="graph">
+    <button type="button" data-zoom="out" aria-label="Zoom out">−</button>
+    <button type="button" data-zoom="in" aria-label="Zoom in">+</button>
+    <button type="button" data-zoom="fit">Fit</button>
+    <button type="button" data-zoom="reset">100 %</button>
+  </div>`;
 }
 
 function agentCell(node: GraphNode) {
@@ -82,12 +93,7 @@ export function goalPage(goal: Goal, graph: TaskGraph): Page {
     graph.truncated ? ` Only the first ${graph.nodes.length} of ${graph.total} tasks are drawn.` : ""
   }</p>
   ${legend()}
-  <div class="graph-tools" role="toolbar" aria-label="Zoom the graph" aria-controls="graph">
-    <button type="button" data-zoom="out" aria-label="Zoom out">−</button>
-    <button type="button" data-zoom="in" aria-label="Zoom in">+</button>
-    <button type="button" data-zoom="fit">Fit</button>
-    <button type="button" data-zoom="reset">100 %</button>
-  </div>
+  ${zoomTools()}
   <div id="graph" class="graph" data-keep>${
     graph.nodes.length === 0
       ? html`<p class="empty">No tasks yet: decompose the goal (<code>decompose_goal</code>) or create tasks in it.</p>`

@@ -6,6 +6,7 @@ import { PLAN_SOURCES, STRATEGIES } from "../../planning/strategies";
 import { mapOutcome } from "../../runtime/kernel/errors";
 import { LIMITS } from "../../runtime/kernel/limits";
 import { PLAN_MODES } from "../../runtime/plans/apply";
+import { GOAL_BOARD_META } from "../app";
 import type { ToolContext } from "../context";
 import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
@@ -83,6 +84,8 @@ const getGoal = defineTool({
   output: s.goal,
   annotations: READ_ONLY,
   run: (args, { runtime }: ToolContext) => runtime.getGoal(args.goal_id),
+  // Hosts that render MCP Apps show the goal's task graph, live, under the result (docs/app.md).
+  _meta: GOAL_BOARD_META,
 });
 
 const cancelGoal = defineTool({
