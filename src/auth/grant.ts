@@ -1,6 +1,22 @@
-/** What a grant says about who signed in; the tools read the user id from it, never from tool input. */
+/**
+ * What a grant says about who signed in; the tools read the user id from it, never from tool
+ * input. An OAuth grant carries the user only: the owner, who may act as any agent. An agent key
+ * (./agent-keys.ts) carries the user and the agent the key was made for.
+ */
 export interface AuthProps extends Record<string, unknown> {
   userId: string;
+  /** Set when the bearer is an agent key: the call acts as this agent only. */
+  agent?: AgentProps;
+}
+
+/** Who an agent key's bearer is (docs/security.md, "Agent keys"). */
+export interface AgentProps {
+  key_id: string;
+  agent_id: string;
+  /** The roles it may ask for; null: any. */
+  roles: string[] | null;
+  /** The endpoint set it works on: `/mcp` (all) or one below it, e.g. `/mcp/core`. */
+  endpoint: string;
 }
 
 /** A personal instance has one user. An upstream identity provider would supply others. */

@@ -26,7 +26,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import type { AuthProps } from "../auth/grant";
-import { runAsUser } from "./context";
+import { runAsGrant } from "./context";
 
 /** The largest request body read (the SDK's own default). */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -38,9 +38,10 @@ export function endpointHandler(route: string, factory: Factory): EndpointHandle
   const modern = createMcpHandler(factory, { route, legacy: "reject" });
   const streamed = createMcpHandler(factory, { route });
   return async (request, env, ctx) => {
-    const userId = userIdOf(ctx);
-    if (userId === undefined) return jsonRpcError(500, -32603, "Internal server error");
-    return runAsUser(userId, async () => {
+    const grant = grantOf(ctx);
+    if (grant === undefined) return jsonRpcError(500, -32603, "Internal server error");
+    const { userId } = grant;
+    return runAsGrant(grant, async () => {
       if (request.method !== "POST") return modern(request, env, ctx);
       if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) return jsonRpcError(413, -32600, "Request body too large");
       const text = await request.text();
@@ -113,10 +114,11 @@ function rejection(request: Request): Response | undefined {
   return originValidationResponse(request, workersDev ? [...localhostAllowedOrigins(), hostname] : localhostAllowedOrigins());
 }
 
-/** The user of the grant; the provider puts the grant's props on the context. */
-function userIdOf(ctx: ExecutionContext): string | undefined {
+/** The grant's props (its user, and the agent of an agent key); the provider puts them on the context. */
+function grantOf(ctx: ExecutionContext): AuthProps | undefined {
   const props = (ctx as { props?: Partial<AuthProps> }).props;
-  return typeof props?.userId === "string" && props.userId.length > 0 ? props.userId : undefined;
+  if (typeof props?.userId !== "string" || props.userId.length === 0) return undefined;
+  return { userId: props.userId, ...(props.agent && { agent: props.agent }) };
 }
 
 /** The verified token as the SDK describes it (what the agents lane derives from `ctx.auth`). */

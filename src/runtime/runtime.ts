@@ -44,6 +44,7 @@ import type {
   RetryAnswer,
 } from "./relay/model";
 import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
+import { assertGoalNotHeldByOthers } from "./tasks/acting";
 import { cancelGoal } from "./tasks/cancel";
 import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
@@ -51,6 +52,9 @@ import type { Task } from "./tasks/model";
 import { createTask, getTask, listTasks, type NewTask, type TaskBrief, type TaskDetail, type TaskQuery } from "./tasks/queue";
 import { updateTaskStatus, type StatusChange } from "./tasks/status";
 import { assertWaitSeconds, Waiters, type Topic, type Waiting } from "./waiters";
+// Agent keys: made and revoked on the dashboard, checked by the Worker on every keyed request.
+import { checkAgentKey, createAgentKey, listAgentKeys, recordKeyUse, revokeAgentKey } from "./keys/keys";
+import type { AgentKey, KeyCheck, NewAgentKey } from "./keys/model";
 // The owner's dashboard (see the block at the end of the class).
 import { LiveChannel } from "./live";
 import { taskGraph, type TaskGraph } from "./tasks/graph";
@@ -112,9 +116,15 @@ export class Runtime extends DurableObject {
     return this.write((now) => updateGoal(this.sql, edit, now));
   }
 
-  /** Cancels the goal and every unfinished task of it, in one transaction. */
-  cancelGoal(goalId: number, reason?: string): Promise<Outcome<Goal>> {
-    return this.write((now) => cancelGoal(this.sql, goalId, reason, now));
+  /**
+   * Cancels the goal and every unfinished task of it, in one transaction. `actingAgent` (a keyed
+   * call's agent) may not cancel tasks other agents hold under a lease.
+   */
+  cancelGoal(goalId: number, reason?: string, actingAgent?: string): Promise<Outcome<Goal>> {
+    return this.write((now) => {
+      if (actingAgent !== undefined) assertGoalNotHeldByOthers(this.sql, goalId, actingAgent);
+      return cancelGoal(this.sql, goalId, reason, now);
+    });
   }
 
   /** Writes a validated decomposition plan into the goal's queue, whole or not at all. */
@@ -166,8 +176,9 @@ export class Runtime extends DurableObject {
     return this.write((now) => heartbeat(this.sql, request, now));
   }
 
-  updateTaskStatus(change: StatusChange): Promise<Outcome<Task>> {
-    return this.write((now) => updateTaskStatus(this.sql, change, now));
+  /** `actingAgent`: a keyed call's agent, who may not move a task another agent holds under a lease. */
+  updateTaskStatus(change: StatusChange, actingAgent?: string): Promise<Outcome<Task>> {
+    return this.write((now) => updateTaskStatus(this.sql, change, now, actingAgent));
   }
 
   // --- circuit breakers --------------------------------------------------------------------
@@ -326,6 +337,30 @@ export class Runtime extends DurableObject {
     if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(due);
+  }
+
+  // --- agent keys --------------------------------------------------------------------------
+  // The records of the keys the owner made (keys/): the Worker asks this object on every keyed
+  // request, so a revocation holds from the next call on, wherever the call arrives.
+
+  createAgentKey(input: NewAgentKey): Promise<Outcome<AgentKey>> {
+    return this.write((now) => createAgentKey(this.sql, input, now));
+  }
+
+  listAgentKeys(): Outcome<AgentKey[]> {
+    return outcomeOf(() => listAgentKeys(this.sql, Date.now()));
+  }
+
+  revokeAgentKey(keyId: string): Promise<Outcome<AgentKey>> {
+    return this.write((now) => revokeAgentKey(this.sql, keyId, now));
+  }
+
+  /** Who a key's bearer is. A read, but for the key's last use, written at most once a minute. */
+  checkAgentKey(keyId: string, secretHash: string): KeyCheck {
+    const now = Date.now();
+    const { useDue, ...check } = checkAgentKey(this.sql, keyId, secretHash, now);
+    if (useDue) this.ctx.storage.transactionSync(() => recordKeyUse(this.sql, keyId, now));
+    return check;
   }
 
   // --- owner's dashboard -------------------------------------------------------------------

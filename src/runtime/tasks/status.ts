@@ -6,6 +6,7 @@
  */
 import { refreshGoalStatus } from "../goals/goals";
 import { conflict, failedPrecondition } from "../kernel/errors";
+import { assertNotHeldByAnother } from "./acting";
 import { recordEvent } from "./history";
 import { assertLeaseHeld } from "./leases";
 import { LEASE_CLEARED, taskRow, toTasks, TRANSITIONS, type Task, type TaskRow, type TaskStatus } from "./model";
@@ -18,11 +19,13 @@ export interface StatusChange {
   lease_id?: string;
 }
 
-export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: number): Task {
+/** `actingAgent`: the agent of a keyed call, who may not move another agent's leased task without its lease. */
+export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: number, actingAgent?: string): Task {
   const task = taskRow(sql, change.task_id);
   const to = change.status;
   // The lease first: a stale holder learns that it lost the task, whatever it tried to do.
   if (change.lease_id !== undefined) assertLeaseHeld(task, change.lease_id, now);
+  else if (actingAgent !== undefined) assertNotHeldByAnother(task, actingAgent);
   if (!TRANSITIONS[task.status].includes(to)) {
     throw conflict(`task ${task.id} cannot move from ${task.status} to ${to}`);
   }

@@ -52,9 +52,10 @@ export interface TransferDocument {
 
 /**
  * Tables the migrations create that hold no user data: runtime_keys keeps keys an object makes
- * for itself (the list cursors' HMAC key), which another instance must not take over.
+ * for itself (the list cursors' HMAC key), which another instance must not take over; agent_keys
+ * holds the credentials of this instance's agents, which must not sign in anywhere else.
  */
-const NOT_DATA = new Set(["runtime_keys"]);
+const NOT_DATA = new Set(["runtime_keys", "agent_keys"]);
 
 /** The tables the migrations create (schema_migrations, the migration log, is not data). */
 const SCHEMA_TABLES = new Set(
