@@ -6,7 +6,7 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
 import { runtimeOf } from "../runtime/api";
-import { userIdOfRequest, type ToolContext } from "./context";
+import { callerOfRequest, userIdOfRequest, type ToolContext } from "./context";
 import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
 import { endpointHandler } from "./http";
 import { registerPrompts } from "./prompts";
@@ -37,6 +37,7 @@ export const INSTRUCTIONS = [
   'Lists answer brief items: view "full" for every field; pass next_cursor back as cursor for the next page (null at the end).',
   "get_next_task and get_relay_baton {step_index} take wait_seconds (up to 30): the call waits until work or your turn comes instead of polling.",
   "A task, goal, baton, pipeline or breaker nested in a result has the fields get_task, get_goal, get_relay_baton, get_relay_status or circuit_breaker_status list.",
+  "Signed in with an agent key, you are its agent: agent_id defaults to it (get_next_task claims for it), naming another agent is refused, and you move only tasks you hold.",
 ].join("\n");
 
 /** The tools of each endpoint, resolved once; a set naming an unknown tool stops the Worker at start. */
@@ -54,7 +55,7 @@ const TOOLS_OF = new Map<EndpointPath, readonly AnyTool<ToolContext>[]>(
 
 export function createServer(endpoint: EndpointPath = "/mcp"): McpServer {
   const server = new McpServer({ name: "agent-runtime", version: "0.1.0" }, { instructions: INSTRUCTIONS });
-  const context = (): ToolContext => ({ env, runtime: runtimeOf(env, userIdOfRequest()) });
+  const context = (): ToolContext => ({ env, runtime: runtimeOf(env, userIdOfRequest()), caller: callerOfRequest() });
   registerTools(server, TOOLS_OF.get(endpoint)!, context);
   // Resources, prompts and completions on every endpoint: they cost no tool-list tokens.
   registerResources(server, context);

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { mapOutcome } from "../../runtime/kernel/errors";
 import { LIMITS } from "../../runtime/kernel/limits";
 import { leaseMinSeconds } from "../../runtime/tasks/leases";
+import { actingAgent, keyedAgent } from "../caller";
 import type { ToolContext } from "../context";
 import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
@@ -67,7 +68,10 @@ const getNextTask = defineTool({
     probe_expires_at: s.timestamp.optional(),
   }),
   annotations: WRITES,
-  run: (args, { runtime }: ToolContext) => runtime.nextTask(args),
+  run: (args, { runtime, caller }: ToolContext) => {
+    const agent = actingAgent(caller, args.agent_id);
+    return agent.ok ? runtime.nextTask({ ...args, agent_id: agent.value }) : agent;
+  },
 });
 
 const updateTaskStatus = defineTool({
@@ -83,7 +87,7 @@ const updateTaskStatus = defineTool({
   }),
   output: s.task,
   annotations: WRITES,
-  run: (args, { runtime }: ToolContext) => runtime.updateTaskStatus(args),
+  run: (args, { runtime, caller }: ToolContext) => runtime.updateTaskStatus(args, keyedAgent(caller)),
 });
 
 const heartbeatTask = defineTool({
