@@ -6,13 +6,14 @@
  */
 import { html, iconSprite, type Html } from "../html";
 
-export type Section = "goals" | "relays" | "breakers" | "data";
+export type Section = "goals" | "relays" | "breakers" | "data" | "keys";
 
 const NAV: [Section, string, string][] = [
   ["goals", "/app", "Goals"],
   ["relays", "/app/relays", "Relays"],
   ["breakers", "/app/breakers", "Breakers"],
   ["data", "/app/data", "Export & import"],
+  ["keys", "/app/keys", "Agent keys"],
 ];
 
 export interface Page {
