@@ -4,7 +4,7 @@
  */
 import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { env } from "cloudflare:workers";
-import { resolveAgentKey, type KeyChecker } from "./auth/agent-keys";
+import { resolveAgentKey, serveCheckingKeys, type KeyChecker } from "./auth/agent-keys";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
 import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
 import { mcpEndpoint, refusal } from "./auth/resource";
@@ -85,6 +85,7 @@ export default {
     const provider = providerFor(endpoint.resource);
     // The limits on what strangers may do (registration, /authorize) apply before the provider
     // parses or stores anything: src/auth/strangers.ts.
-    return guardStrangers(request, env, oauthOptions, (passed) => provider.fetch(passed, { ...env }, ctx));
+    // A known agent key is confirmed during the request; if it was refused, it is asked again.
+    return guardStrangers(request, env, oauthOptions, (passed) => serveCheckingKeys(passed, (once) => provider.fetch(once, { ...env }, ctx)));
   },
 } satisfies ExportedHandler<Cloudflare.Env>;

@@ -91,6 +91,7 @@ describe("the records", () => {
     expect(await rt.checkAgentKey(keyId, await secretHash(secret))).toEqual({
       ok: true,
       grant: { key_id: keyId, agent_id: "coder-1", roles: null, endpoint: "/mcp" },
+      expires_at: null,
     });
     expect(await rt.checkAgentKey(keyId, await secretHash(`${secret.slice(1)}a`))).toEqual({ ok: false, reason: "unknown" });
     expect(await rt.checkAgentKey("aaaaaaaaaaaa", await secretHash(secret))).toEqual({ ok: false, reason: "unknown" });
@@ -106,6 +107,25 @@ describe("the records", () => {
       ["coder-2", "expired"],
       ["coder-1", "revoked"],
     ]);
+  });
+
+  it("run a keyed call only after checking its key, in the same call, and never the object's own handlers or the owner's key and transfer methods", async () => {
+    const { rt, issue } = user("call-as-agent");
+    const { key, record } = await issue({ agent_id: "coder-1" });
+    const { keyId, secret } = parseAgentKey(key)!;
+    const hash = await secretHash(secret);
+    const made = await rt.callAsAgent(keyId, hash, "createTask", [{ title: "through the key" }]);
+    expect(made).toMatchObject({ value: { ok: true, value: { title: "through the key" } } });
+    for (const method of ["importAll", "exportAll", "revokeAgentKey", "alarm", "write", "toString", "nope"]) {
+      expect(await rt.callAsAgent(keyId, hash, method, []), method).toEqual({
+        value: { ok: false, error: { code: "failed_precondition", message: `${method} is not a call made with an agent key` } },
+      });
+    }
+    expect(await rt.callAsAgent(keyId, await secretHash(`${secret.slice(1)}a`), "createTask", [{ title: "x" }])).toEqual({ refused: "unknown" });
+    value(await rt.revokeAgentKey(record.key_id));
+    const before = await snapshot(rt);
+    expect(await rt.callAsAgent(keyId, hash, "createTask", [{ title: "after revoking" }])).toEqual({ refused: "revoked" });
+    expect(await snapshot(rt)).toEqual(before);
   });
 
   it("write a key's last use at most once a minute: a check within it changes nothing", async () => {
@@ -221,18 +241,33 @@ describe("a key where tokens are", () => {
     expect(keyId).toBe(record.key_id);
   });
 
-  it("is refused on its very next call once revoked, while another key of the same user goes on", async () => {
+  it("is refused on its very next call once revoked — doing nothing — while another key of the same user goes on", async () => {
     const { rt, issue } = user("next-call");
     const first = await issue({ agent_id: "coder-1" });
     const second = await issue({ agent_id: "coder-2" });
     const one = await connectWith(first.key);
     const two = await connectWith(second.key);
+    // The Worker now knows the key: what follows is let through by the provider and refused by the Runtime.
     await one.call("create_task", { title: "before" });
     value(await rt.revokeAgentKey(first.record.key_id));
-    await expect(one.raw("create_task", { title: "after" })).rejects.toThrow();
+    await expect(one.raw("create_task", { title: "after" })).rejects.toThrow(/This agent key was revoked/);
     await two.call("create_task", { title: "still" });
     expect(value(await rt.listTasks({ limit: 50 })).items.map((t) => t.title)).toEqual(["before", "still"]);
     await two.close();
+  });
+
+  it("is refused once revoked even by calls that read no data (ping, tools/list), with the provider's 401", async () => {
+    const { rt, issue } = user("no-data");
+    const { key, record } = await issue({ agent_id: "coder-1" });
+    expect((await rpc(key, "ping")).status).toBe(200);
+    value(await rt.revokeAgentKey(record.key_id));
+    for (const method of ["ping", "tools/list", "tools/call"]) {
+      const response = await rpc(key, method, method === "tools/call" ? { name: "create_task", arguments: { title: "x" } } : {});
+      expect(response.status, method).toBe(401);
+      expect(response.headers.get("WWW-Authenticate"), method).toContain('error="invalid_token"');
+      expect(await response.json(), method).toMatchObject({ error: "invalid_token", error_description: "This agent key was revoked." });
+    }
+    expect(value(await rt.listTasks({ limit: 50 })).items).toEqual([]);
   });
 
   it("works on its endpoint set only: a /mcp/core key on /mcp/core, 403 elsewhere; a /mcp key everywhere", async () => {

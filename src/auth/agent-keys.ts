@@ -9,13 +9,18 @@
  * secret (160 random bits). Only the secret's SHA-256 is stored. The key has no colons, so the
  * provider never takes it for one of its own tokens (`user:grant:secret`) and spends no KV read on it.
  *
- * Every check asks the user's Runtime object, where revocation is written, so a revoked key is
- * refused on its next call from anywhere; nothing about a key is cached in the Worker. What is
- * cached is only which users have ever had a key (a KV marker written before their first key):
- * a made-up user in a key must not bring a Durable Object, and its storage, into being.
+ * Every request with a key is confirmed by the user's Runtime object, where revocation is written,
+ * so a revoked key is refused on its next call from anywhere. The Worker keeps, per isolate, only
+ * what never changes about a key it has seen (its user, its secret's hash, its agent, roles,
+ * endpoint set and expiry): with it, the provider lets a known key through without a round trip,
+ * and the request's first call into the Runtime confirms the key in that same trip
+ * (src/mcp/key-confirmation.ts); a request that makes no such call asks once. An unknown key is
+ * asked about before anything is served. Also cached: which users have ever had a key (a KV
+ * marker written before their first key), so that a made-up user in a key never brings a Durable
+ * Object, and its storage, into being.
  */
 import { ExternalTokenError, type ResolveExternalTokenResult } from "@cloudflare/workers-oauth-provider";
-import type { AgentProps, AuthProps } from "./grant";
+import { KEY_RECHECK_HEADER, type AgentProps, type AuthProps } from "./grant";
 
 export const AGENT_KEY_PREFIX = "ark_";
 const KEY_ID_CHARS = 12;
@@ -38,7 +43,7 @@ export interface ParsedKey {
 }
 
 /** What the user's Runtime answers about a key (src/runtime/keys/model.ts, KeyCheck). */
-export type KeyCheckAnswer = { ok: true; grant: AgentProps } | { ok: false; reason: "unknown" | "revoked" | "expired" };
+export type KeyCheckAnswer = { ok: true; grant: AgentProps; expires_at: number | null } | { ok: false; reason: "unknown" | "revoked" | "expired" };
 
 /** Asks the Runtime object of `userId` about a key (wired in src/index.ts). */
 export type KeyChecker = (env: Cloudflare.Env, userId: string, keyId: string, secretHash: string) => Promise<KeyCheckAnswer>;
@@ -105,6 +110,35 @@ async function isKeyUser(env: Cloudflare.Env, userId: string): Promise<boolean> 
   return true;
 }
 
+// ─── keys this isolate has seen ───
+
+/** What never changes about a key: enough to let it through until the Runtime confirms it. */
+interface KnownKey {
+  userId: string;
+  secretHash: string;
+  grant: AgentProps;
+  expiresAt: number | null;
+}
+
+const knownKeys = new Map<string, KnownKey>();
+const MAX_KNOWN_KEYS = 1_000;
+
+function knownKey(parsed: ParsedKey, hash: string, now: number): KnownKey | undefined {
+  const known = knownKeys.get(parsed.keyId);
+  if (!known || known.userId !== parsed.userId || !sameHash(known.secretHash, hash)) return undefined;
+  return known.expiresAt === null || known.expiresAt > now ? known : undefined;
+}
+
+/** Drops what this isolate knows of a key: its next request is checked before anything is served. */
+export function forgetAgentKey(keyId: string): void {
+  knownKeys.delete(keyId);
+}
+
+function sameHash(a: string, b: string): boolean {
+  const encoder = new TextEncoder();
+  return a.length === b.length && crypto.subtle.timingSafeEqual(encoder.encode(a), encoder.encode(b));
+}
+
 // ─── the provider's hook ───
 
 /** Whether a request to `path` is inside the endpoint set `endpoint` (`/mcp` covers every one). */
@@ -113,7 +147,8 @@ export const withinEndpoint = (path: string, endpoint: string) => path === endpo
 /**
  * `resolveExternalToken` for the provider serving `resource`: the key's user and agent as the
  * grant's props (src/auth/grant.ts), or null (the provider answers 401 invalid_token), or an
- * ExternalTokenError saying why to the key's own holder (only once its secret matched).
+ * ExternalTokenError saying why to the key's own holder (only once its secret matched). A key
+ * this isolate knows is let through marked `unconfirmed`, for the request to confirm.
  */
 export async function resolveAgentKey(
   input: { token: string; request: Request; env: Cloudflare.Env },
@@ -121,21 +156,49 @@ export async function resolveAgentKey(
   check: KeyChecker,
 ): Promise<ResolveExternalTokenResult | null> {
   const parsed = parseAgentKey(input.token);
-  if (!parsed || !(await isKeyUser(input.env, parsed.userId))) return null;
-  const answer = await check(input.env, parsed.userId, parsed.keyId, await secretHash(parsed.secret));
-  if (!answer.ok) {
-    if (answer.reason === "unknown") return null;
-    const description = answer.reason === "revoked" ? "This agent key was revoked." : "This agent key has expired.";
-    throw new ExternalTokenError("invalid_token", { description, statusCode: 401 });
+  if (!parsed) return null;
+  const hash = await secretHash(parsed.secret);
+  const known = knownKey(parsed, hash, Date.now());
+  let props: AuthProps;
+  if (known) {
+    props = { userId: parsed.userId, agent: known.grant, unconfirmed: { key_id: parsed.keyId, secret_hash: hash } };
+  } else {
+    if (!(await isKeyUser(input.env, parsed.userId))) return null;
+    const answer = await check(input.env, parsed.userId, parsed.keyId, hash);
+    if (!answer.ok) {
+      if (answer.reason === "unknown") return null;
+      forgetAgentKey(parsed.keyId);
+      const description = answer.reason === "revoked" ? "This agent key was revoked." : "This agent key has expired.";
+      throw new ExternalTokenError("invalid_token", { description, statusCode: 401 });
+    }
+    if (knownKeys.size >= MAX_KNOWN_KEYS) knownKeys.clear();
+    knownKeys.set(parsed.keyId, { userId: parsed.userId, secretHash: hash, grant: answer.grant, expiresAt: answer.expires_at });
+    props = { userId: parsed.userId, agent: answer.grant };
   }
-  const { endpoint } = answer.grant;
+  const { endpoint } = props.agent!;
   if (!withinEndpoint(new URL(input.request.url).pathname, endpoint)) {
     throw new ExternalTokenError("insufficient_scope", {
       description: `This agent key works on ${endpoint} only.`,
       statusCode: 403,
     });
   }
-  const props: AuthProps = { userId: parsed.userId, agent: answer.grant };
   // An opaque key has no audience of its own: it is made for this instance's one resource.
   return { props, audience: resource };
+}
+
+/**
+ * Serves a request to the provider (`serve`); when the handler answers that the Runtime refused a
+ * key let through unconfirmed (KEY_RECHECK_HEADER), forgets the key and serves the request's copy
+ * again, so that the provider checks the key afresh and refuses it in its own words.
+ */
+export async function serveCheckingKeys(request: Request, serve: (request: Request) => Promise<Response>): Promise<Response> {
+  const bearer = /^Bearer[\t ]+(\S+)$/i.exec(request.headers.get("Authorization") ?? "")?.[1];
+  const parsed = bearer === undefined ? null : parseAgentKey(bearer);
+  if (!parsed || !knownKeys.has(parsed.keyId)) return serve(request);
+  const copy = request.clone();
+  const response = await serve(request);
+  if (!response.headers.has(KEY_RECHECK_HEADER)) return response;
+  await response.body?.cancel();
+  forgetAgentKey(parsed.keyId);
+  return serve(copy);
 }

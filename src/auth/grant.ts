@@ -7,7 +7,25 @@ export interface AuthProps extends Record<string, unknown> {
   userId: string;
   /** Set when the bearer is an agent key: the call acts as this agent only. */
   agent?: AgentProps;
+  /**
+   * Set when the Worker knew the key from an earlier request and has not asked the user's Runtime
+   * about it yet: the request's first call into the Runtime confirms it in the same round trip
+   * (src/mcp/key-confirmation.ts), or the request asks once if it makes no such call.
+   */
+  unconfirmed?: UnconfirmedKey;
 }
+
+export interface UnconfirmedKey {
+  key_id: string;
+  secret_hash: string;
+}
+
+/**
+ * A handler's answer when the Runtime refused a key the Worker had let through from what it knew:
+ * the entry (src/index.ts) forgets the key and asks the OAuth provider again, which then checks
+ * the key afresh and answers as it answers any refused bearer (401 with its challenge).
+ */
+export const KEY_RECHECK_HEADER = "X-Agent-Key-Recheck";
 
 /** Who an agent key's bearer is (docs/security.md, "Agent keys"). */
 export interface AgentProps {

@@ -6,7 +6,8 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AgentProps, AuthProps } from "../auth/grant";
-import type { RuntimeApi } from "../runtime/api";
+import { runtimeOf, type RuntimeApi } from "../runtime/api";
+import type { KeyConfirmation } from "./key-confirmation";
 
 /**
  * Who a call comes from: the owner (signed in with OAuth), who may act as any agent, or an agent
@@ -20,28 +21,40 @@ export interface ToolContext {
   caller: Caller;
 }
 
-const requestGrant = new AsyncLocalStorage<AuthProps>();
-
-/** Runs `serve` (one MCP request, and everything it starts) as the grant's user and caller. */
-export function runAsGrant<T>(grant: AuthProps, serve: () => T): T {
-  return requestGrant.run(grant, serve);
+interface RequestGrant {
+  grant: AuthProps;
+  /** An agent key still to be confirmed by the Runtime during this request (./key-confirmation.ts). */
+  key?: KeyConfirmation;
 }
 
-function grantOfRequest(): AuthProps {
-  const grant = requestGrant.getStore();
-  if (grant === undefined || grant.userId.length === 0) {
+const requestGrant = new AsyncLocalStorage<RequestGrant>();
+
+/** Runs `serve` (one MCP request, and everything it starts) as the grant's user and caller. */
+export function runAsGrant<T>(grant: AuthProps, key: KeyConfirmation | undefined, serve: () => T): T {
+  return requestGrant.run({ grant, key }, serve);
+}
+
+function grantOfRequest(): RequestGrant {
+  const store = requestGrant.getStore();
+  if (store === undefined || store.grant.userId.length === 0) {
     // The OAuth provider only lets authenticated requests reach /mcp; a request without a user
     // is a wiring bug, and must never fall back to a shared object.
     throw new Error("authenticated request without a user id");
   }
-  return grant;
+  return store;
 }
 
 export function userIdOfRequest(): string {
-  return grantOfRequest().userId;
+  return grantOfRequest().grant.userId;
 }
 
 export function callerOfRequest(): Caller {
-  const { agent } = grantOfRequest();
+  const { agent } = grantOfRequest().grant;
   return agent ? { kind: "agent", ...agent } : { kind: "owner" };
+}
+
+/** The user's Runtime as this request's handlers call it (through the key's confirmation while it is pending). */
+export function runtimeOfRequest(env: Cloudflare.Env): RuntimeApi {
+  const { grant, key } = grantOfRequest();
+  return key?.runtime ?? runtimeOf(env, grant.userId);
 }

@@ -5,8 +5,7 @@
  */
 import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
-import { runtimeOf } from "../runtime/api";
-import { callerOfRequest, userIdOfRequest, type ToolContext } from "./context";
+import { callerOfRequest, runtimeOfRequest, type ToolContext } from "./context";
 import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
 import { endpointHandler } from "./http";
 import { registerPrompts } from "./prompts";
@@ -55,7 +54,7 @@ const TOOLS_OF = new Map<EndpointPath, readonly AnyTool<ToolContext>[]>(
 
 export function createServer(endpoint: EndpointPath = "/mcp"): McpServer {
   const server = new McpServer({ name: "agent-runtime", version: "0.1.0" }, { instructions: INSTRUCTIONS });
-  const context = (): ToolContext => ({ env, runtime: runtimeOf(env, userIdOfRequest()), caller: callerOfRequest() });
+  const context = (): ToolContext => ({ env, runtime: runtimeOfRequest(env), caller: callerOfRequest() });
   registerTools(server, TOOLS_OF.get(endpoint)!, context);
   // Resources, prompts and completions on every endpoint: they cost no tool-list tokens.
   registerResources(server, context);

@@ -22,7 +22,7 @@ import {
 } from "./dispatch";
 import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalQuery } from "./goals/goals";
 import { Cursors, cursorKey } from "./kernel/cursor";
-import { mapOutcome, outcomeOf, type Outcome } from "./kernel/errors";
+import { mapOutcome, outcomeOf, type ErrorCode, type Outcome } from "./kernel/errors";
 import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
@@ -54,12 +54,22 @@ import { updateTaskStatus, type StatusChange } from "./tasks/status";
 import { assertWaitSeconds, Waiters, type Topic, type Waiting } from "./waiters";
 // Agent keys: made and revoked on the dashboard, checked by the Worker on every keyed request.
 import { checkAgentKey, createAgentKey, listAgentKeys, recordKeyUse, revokeAgentKey } from "./keys/keys";
-import type { AgentKey, KeyCheck, NewAgentKey } from "./keys/model";
+import type { AgentKey, KeyCheck, KeyedCall, NewAgentKey } from "./keys/model";
 // The owner's dashboard (see the block at the end of the class).
 import { LiveChannel } from "./live";
 import { taskGraph, type TaskGraph } from "./tasks/graph";
 import { exportText } from "./transfer/export";
 import { importDocument, parseDocument, type ImportSummary } from "./transfer/import";
+
+/**
+ * What a keyed call may never reach through callAsAgent: the object's own handlers and helpers,
+ * and what only the owner's dashboard does (keys, export and import).
+ */
+const NOT_CALLABLE_AS_AGENT = new Set([
+  "constructor", "alarm", "fetch", "webSocketMessage", "webSocketClose", "webSocketError",
+  "write", "commit", "settle", "wake", "serve", "rearm",
+  "callAsAgent", "checkAgentKey", "createAgentKey", "listAgentKeys", "revokeAgentKey", "exportAll", "importAll",
+]);
 
 /** Waiters for work are woken by every write; waiters for a baton by the writes of their pipeline. */
 const QUEUE = "queue:";
@@ -69,6 +79,8 @@ const RELAY = "relay:";
 export interface BatonWait extends Waiting {
   step_index?: number;
 }
+
+const failed = (code: ErrorCode, message: string): Outcome<never> => ({ ok: false, error: { code, message } });
 
 /** An attempt's outcome as a waiter sees it: null while there is nothing to answer yet. */
 function unlessNothing<T>(outcome: Outcome<T | null>): Outcome<T> | null {
@@ -361,6 +373,23 @@ export class Runtime extends DurableObject {
     const { useDue, ...check } = checkAgentKey(this.sql, keyId, secretHash, now);
     if (useDue) this.ctx.storage.transactionSync(() => recordKeyUse(this.sql, keyId, now));
     return check;
+  }
+
+  /**
+   * One call of a keyed request whose key the Worker has not confirmed yet (it knew the key from
+   * an earlier request): the key is checked here first, in the same round trip as the call, and
+   * `method` runs only while the key holds. So a revoked key does nothing on its next call, and a
+   * keyed call costs one trip to this object, as a token's call does after its KV read.
+   */
+  async callAsAgent(keyId: string, secretHash: string, method: string, args: unknown[]): Promise<KeyedCall> {
+    const check = this.checkAgentKey(keyId, secretHash);
+    if (!check.ok) return { refused: check.reason };
+    if (NOT_CALLABLE_AS_AGENT.has(method) || !Object.hasOwn(Runtime.prototype, method)) {
+      // Only the Worker's own code names methods here: a name that is no tool's call is a bug, told as one.
+      return { value: failed("failed_precondition", `${method} is not a call made with an agent key`) };
+    }
+    const run = (this as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
+    return { value: await run.apply(this, args) };
   }
 
   // --- owner's dashboard -------------------------------------------------------------------

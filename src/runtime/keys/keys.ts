@@ -92,7 +92,7 @@ export function checkAgentKey(sql: SqlStorage, keyId: string, secretHash: string
   const status = statusOf(row, now);
   if (status !== "active") return { ok: false, reason: status };
   const useDue = row.last_used_at === null || now - row.last_used_at >= KEY_LIMITS.lastUseEveryMs;
-  return { ok: true, grant: grantOf(row), useDue };
+  return { ok: true, grant: grantOf(row), expires_at: row.expires_at, useDue };
 }
 
 export function recordKeyUse(sql: SqlStorage, keyId: string, now: number): void {

@@ -48,8 +48,16 @@ export interface AgentKeyGrant {
   endpoint: string;
 }
 
-/** The answer to a key check: its grant, or why it does not sign in (`unknown` also for a wrong secret). */
-export type KeyCheck = { ok: true; grant: AgentKeyGrant } | { ok: false; reason: "unknown" | "revoked" | "expired" };
+export type KeyRefusal = "unknown" | "revoked" | "expired";
+
+/**
+ * The answer to a key check: its grant and expiry (epoch ms, or null), or why it does not sign in
+ * (`unknown` also for a wrong secret).
+ */
+export type KeyCheck = { ok: true; grant: AgentKeyGrant; expires_at: number | null } | { ok: false; reason: KeyRefusal };
+
+/** One call of a keyed request, checked in the object first: the call's value, or why the key was refused. */
+export type KeyedCall = { value: unknown } | { refused: KeyRefusal };
 
 /** A key to store, as the Worker made it: its id and the hash of its secret. */
 export interface NewAgentKey {
