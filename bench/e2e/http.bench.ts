@@ -6,9 +6,9 @@
  *     an authenticated request that stops right after the OAuth provider (`/mcp/…` unknown: auth
  *     only), an MCP `ping` (auth + the MCP server, no Durable Object), a read tool (`get_goal`), a
  *     write tool (`create_task`) and `tools/list` — measured in the same run, interleaved, each one
- *     HTTP exchange as an SDK client sends it (request sent → whole body received); and the same
- *     auth-only request and read signed in with an agent key instead of an OAuth token, with the
- *     key's cost above the floor as a ratio of the token's (SPEC §16: no more than a token's);
+ *     HTTP exchange as an SDK client sends it (request sent → whole body received); and the
+ *     auth-only request, ping, read and write signed in with an agent key instead of an OAuth
+ *     token, each key's cost above the floor as a ratio of the token's (SPEC §16);
  *   - tokens of `tools/list` per endpoint and per tool (largest first; SPEC §9: JSON chars / 4);
  *   - 16 agents claiming and completing tasks at once on `/mcp/core`: tool calls per second and
  *     double claims (a task handed to a second agent; must be 0), beside the floor's own
@@ -74,7 +74,9 @@ async function latency(server: DevServer, accessToken: string, agentKey: string)
     ["write tool", "create_task", rpc("tools/call", { name: "create_task", arguments: { title: "bench write", goal_id: goal.id } })],
     ["tools/list", "tools/list of /mcp", rpc("tools/list")],
     ["auth only: agent key, then 404", "POST /mcp/no-such-endpoint", () => expectStatus(404, fetch(`${server.mcpUrl}/no-such-endpoint`, { method: "POST", headers: keyAuth }))],
+    ["MCP ping, agent key", "ping", rpc("ping", {}, keyAuth)],
     ["read tool, agent key", "get_goal", rpc("tools/call", { name: "get_goal", arguments: { goal_id: goal.id } }, keyAuth)],
+    ["write tool, agent key", "create_task", rpc("tools/call", { name: "create_task", arguments: { title: "bench write", goal_id: goal.id } }, keyAuth)],
   ];
   const samples = steps.map((): number[] => []);
   // Interleaved rounds, so that whatever else the machine does weighs on every row alike.
@@ -98,7 +100,9 @@ async function latency(server: DevServer, accessToken: string, agentKey: string)
       ["what", "OAuth token", "agent key", "key / token"],
       [
         ["auth only, then 404", above("auth only: OAuth provider, then 404"), above("auth only: agent key, then 404")],
+        ["MCP ping (no Durable Object)", above("MCP ping (no Durable Object)"), above("MCP ping, agent key")],
         ["read tool (get_goal)", above("read tool"), above("read tool, agent key")],
+        ["write tool (create_task)", above("write tool"), above("write tool, agent key")],
       ].map(([what, token, key]) => [what, token, key, (key as number) / (token as number)]),
     ),
   ].join("\n");

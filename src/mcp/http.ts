@@ -42,12 +42,8 @@ export type EndpointHandler = (request: Request, env: Cloudflare.Env, ctx: Execu
 export function endpointHandler(route: string, factory: Factory): EndpointHandler {
   const modern = createMcpHandler(factory, { route, legacy: "reject" });
   const streamed = createMcpHandler(factory, { route });
-  return async (request, env, ctx) => {
-    const grant = grantOf(ctx);
-    if (grant === undefined) return jsonRpcError(500, -32603, "Internal server error");
-    const { userId } = grant;
-    const key = grant.unconfirmed && new KeyConfirmation(runtimeOf(env, userId), grant.unconfirmed);
-    return runAsGrant(grant, key, async () => {
+  return (request, env, ctx) =>
+    asGrantee(env, ctx, async (userId, key) => {
       if (request.method !== "POST") return confirmed(key, "first", () => modern(request, env, ctx));
       if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) return jsonRpcError(413, -32600, "Request body too large");
       const text = await request.text();
@@ -60,7 +56,22 @@ export function endpointHandler(route: string, factory: Factory): EndpointHandle
       // The body was read to classify the request; the agents lane reads it again.
       return confirmed(key, "first", () => modern(new Request(request, { body: text }), env, ctx));
     });
-  };
+}
+
+/** A path below /mcp that is no endpoint: 404, once the bearer is known to be good. */
+export const notFound: EndpointHandler = (_request, env, ctx) =>
+  asGrantee(env, ctx, (_userId, key) => confirmed(key, "first", async () => new Response("Not Found", { status: 404 })));
+
+/** Runs `serve` as the grant's user, with the confirmation of its agent key when it still needs one. */
+function asGrantee(
+  env: Cloudflare.Env,
+  ctx: ExecutionContext,
+  serve: (userId: string, key: KeyConfirmation | undefined) => Promise<Response>,
+): Promise<Response> {
+  const grant = grantOf(ctx);
+  if (grant === undefined) return Promise.resolve(jsonRpcError(500, -32603, "Internal server error"));
+  const key = grant.unconfirmed && new KeyConfirmation(runtimeOf(env, grant.userId), grant.unconfirmed);
+  return runAsGrant(grant, key, () => serve(grant.userId, key));
 }
 
 /**

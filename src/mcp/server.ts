@@ -7,7 +7,7 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
 import { callerOfRequest, runtimeOfRequest, type ToolContext } from "./context";
 import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
-import { endpointHandler } from "./http";
+import { endpointHandler, notFound } from "./http";
 import { registerPrompts } from "./prompts";
 import { registerResources } from "./resources";
 import { registerTools, type AnyTool } from "./tool";
@@ -71,7 +71,7 @@ const handlers = new Map([...TOOLS_OF.keys()].map((path) => [path, endpointHandl
 export const mcpApiHandler = {
   fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
     const endpoint = endpointOf(new URL(request.url).pathname);
-    if (endpoint === undefined) return Promise.resolve(new Response("Not Found", { status: 404 }));
+    if (endpoint === undefined) return notFound(request, env, ctx);
     return handlers.get(endpoint)!(request, env, ctx);
   },
 };
