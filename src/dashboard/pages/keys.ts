@@ -29,7 +29,7 @@ function keyRow(key: AgentKey, userId: string, csrf: string) {
   <th scope="row"><code>${keyPrefix(userId, key.key_id)}…</code></th>
   <td data-label="Agent">${key.agent_id}</td>
   <td data-label="Roles">${key.roles ? key.roles.join(", ") : html`<span class="none">any</span>`}</td>
-  <td data-label="Endpoint"><code>${key.endpoint}</code></td>
+  <td data-label="Endpoint"><code class="nowrap">${key.endpoint}</code></td>
   <td data-label="Status">${badge(look, label)}</td>
   <td data-label="Created">${time(key.created_at)}</td>
   <td data-label="Expires">${key.expires_at ? time(key.expires_at) : html`<span class="none">never</span>`}</td>
@@ -55,10 +55,10 @@ function createForm(csrf: string, form: KeyForm) {
   ${form.message ? html`<p class="notice" role="alert" id="key-problem">${form.message}</p>` : ""}
   <p><label for="key-agent">Agent id</label>
   <input id="key-agent" name="agent_id" required maxlength="${KEY_LIMITS.agentId}" value="${form.agent_id ?? ""}" autocomplete="off" spellcheck="false">
-  <span class="hint">The agent_id it acts as, as in the tools.</span></p>
-  <p><label for="key-roles">Roles <span class="hint">(optional)</span></label>
+  <span class="hint field-hint">The agent_id it acts as, as in the tools.</span></p>
+  <p><label for="key-roles">Roles <span class="none">(optional)</span></label>
   <input id="key-roles" name="roles" value="${form.roles ?? ""}" autocomplete="off" spellcheck="false">
-  <span class="hint">Up to ${KEY_LIMITS.roles}, separated by commas. Empty: any role.</span></p>
+  <span class="hint field-hint">Up to ${KEY_LIMITS.roles}, separated by commas. Empty: any role.</span></p>
   <p><label for="key-endpoint">Endpoint</label>
   <select id="key-endpoint" name="endpoint">${ENDPOINT_PATHS.map(
     (path) => html`<option value="${path}"${path === endpoint ? html` selected` : ""}>${path}${path === "/mcp" ? " (every tool)" : ""}</option>`,
@@ -77,8 +77,8 @@ export function keysPage(keys: AgentKey[], userId: string, csrf: string, form: K
   const main = html`<h1>Agent keys</h1>
 <p>A key lets a headless agent or a script connect without the browser sign-in, as one
 <code>agent_id</code>: it claims, finishes and reports only as that agent, optionally only for some
-roles, on one endpoint and until a date. Send it as <code>Authorization: Bearer …</code>. It is shown
-once; revoking it takes effect on its next call.</p>
+roles, on one endpoint and until a date. The agent sends it in the header
+<code>Authorization: Bearer &lt;key&gt;</code>. It is shown once; revoking it takes effect on its next call.</p>
 <section aria-labelledby="new-key-heading">
 <h2 id="new-key-heading">New key</h2>
 ${createForm(csrf, form)}
