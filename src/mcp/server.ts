@@ -36,7 +36,7 @@ export const INSTRUCTIONS = [
   'Lists answer brief items: view "full" for every field; pass next_cursor back as cursor for the next page (null at the end).',
   "get_next_task and get_relay_baton {step_index} take wait_seconds (up to 30): the call waits until work or your turn comes instead of polling.",
   "A task, goal, baton, pipeline or breaker nested in a result has the fields get_task, get_goal, get_relay_baton, get_relay_status or circuit_breaker_status list.",
-  "Signed in with an agent key, you are its agent: agent_id defaults to it (get_next_task claims for it), naming another agent is refused, and you move only tasks you hold.",
+  "Signed in with an agent key, you act as its agent only: get_next_task without agent_id claims for it, naming another agent_id is refused, and a task another agent holds moves only with its lease_id.",
 ].join("\n");
 
 /** The tools of each endpoint, resolved once; a set naming an unknown tool stops the Worker at start. */
