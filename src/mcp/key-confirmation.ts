@@ -5,7 +5,9 @@
  * make into the Runtime goes through `callAsAgent`, which checks the key first and runs the call
  * only if the key holds — one round trip for both, and nothing done by a revoked key. A request
  * that makes no call asks the Runtime once (`confirm`). Refused: the handler answers
- * KEY_RECHECK_HEADER and the provider refuses the key in its own words.
+ * KEY_RECHECK_HEADER and the provider refuses the key in its own words. So a tool must make its
+ * first Runtime call before any outside work (decompose_goal reads the goal before it asks the
+ * model): what comes before it would be done for a revoked key too.
  */
 import type { UnconfirmedKey } from "../auth/grant";
 import type { RuntimeApi } from "../runtime/api";
