@@ -60,10 +60,12 @@ describe("export", () => {
     expect(doc.format).toBe(EXPORT_FORMAT);
     expect(doc.migrations).toEqual(MIGRATIONS.map((m) => m.name));
     const direct = await snapshot(rt);
-    // The object's own keys (the list cursors' HMAC key) are not user data and stay behind.
+    // What belongs to this instance only stays behind: the object's own keys (the list cursors'
+    // HMAC key) and its agent keys (credentials, docs/security.md).
     expect(doc.tables.runtime_keys).toBeUndefined();
+    expect(doc.tables.agent_keys).toBeUndefined();
     for (const [name, rows] of Object.entries(direct)) {
-      if (name === "sqlite_sequence" || name === "schema_migrations" || name === "runtime_keys") continue;
+      if (["sqlite_sequence", "schema_migrations", "runtime_keys", "agent_keys"].includes(name)) continue;
       expect(doc.tables[name]?.rows.length, name).toBe(rows.length);
       // No model was asked to plan here, so the day's count of model calls is the one empty table.
       if (name !== "model_calls") expect(rows.length, `${name} should have rows in this fixture`).toBeGreaterThan(0);
