@@ -267,6 +267,11 @@ describe("a key where tokens are", () => {
       expect(response.headers.get("WWW-Authenticate"), method).toContain('error="invalid_token"');
       expect(await response.json(), method).toMatchObject({ error: "invalid_token", error_description: "This agent key was revoked." });
     }
+    // Every other lane asks before serving: a GET (the 2026-era lane), a path that is no endpoint.
+    for (const [path, method] of [["/mcp", "GET"], ["/mcp/no-such-endpoint", "POST"]]) {
+      const response = await workerFetch(`${ORIGIN}${path}`, { method, headers: { Authorization: `Bearer ${key}` } });
+      expect(response.status, `${method} ${path}`).toBe(401);
+    }
     expect(value(await rt.listTasks({ limit: 50 })).items).toEqual([]);
   });
 
