@@ -3,7 +3,7 @@
  *   entry (src/index.ts) → auth / mcp / planning → runtime (runtime.ts, dispatch.ts) → domains → kernel
  * Type-only imports count too: a cycle of types is still two modules that cannot be read apart.
  */
-const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans|transfer|notify)/";
+const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans|transfer|notify|keys)/";
 
 module.exports = {
   forbidden: [
@@ -80,6 +80,19 @@ module.exports = {
       to: { path: "^src/runtime/notify/" },
     },
     {
+      name: "keys-stand-alone",
+      comment: "Agent keys are records of credentials: they know no other domain, and none knows them (the tools enforce what a key allows).",
+      severity: "error",
+      from: { path: "^src/runtime/keys/" },
+      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans|transfer)/" },
+    },
+    {
+      name: "no-domain-reads-keys",
+      severity: "error",
+      from: { path: "^src/runtime/(tasks|goals|relay|breakers|plans|transfer)/" },
+      to: { path: "^src/runtime/keys/" },
+    },
+    {
       name: "planning-is-below-mcp",
       severity: "error",
       from: { path: "^src/planning/" },
@@ -100,17 +113,17 @@ module.exports = {
     },
     {
       name: "dashboard-is-a-web-side",
-      comment: "The owner's pages read the Runtime over RPC and sign in through auth; they know no MCP.",
+      comment: "The owner's pages read the Runtime over RPC and sign in through auth; they know no MCP but the endpoints' paths (plain data).",
       severity: "error",
       from: { path: "^src/dashboard/" },
-      to: { path: "^src/(mcp|planning)/" },
+      to: { path: "^src/(mcp/(?!endpoints\\.ts$)|planning/)" },
     },
     {
       name: "transfer-reads-tables-not-domains",
       comment: "Export and import move rows of every table; they need no domain logic.",
       severity: "error",
       from: { path: "^src/runtime/transfer/" },
-      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans)/" },
+      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans|keys)/" },
     },
     {
       name: "shared-is-a-leaf",

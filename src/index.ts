@@ -4,12 +4,14 @@
  */
 import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { env } from "cloudflare:workers";
+import { resolveAgentKey, serveCheckingKeys, type KeyChecker } from "./auth/agent-keys";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
 import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
 import { mcpEndpoint, refusal } from "./auth/resource";
 import { guardStrangers } from "./auth/strangers";
 import { handleDashboard, isDashboardPath } from "./dashboard/routes";
 import { mcpApiHandler } from "./mcp/server";
+import { runtimeOf } from "./runtime/api";
 
 export { LoginThrottle } from "./auth/throttle";
 export { Runtime } from "./runtime/runtime";
@@ -52,8 +54,13 @@ export function oauthOptionsFor(resource: string): OAuthProviderOptions {
     // instances only: a local server keeps dynamic registration alone, which works offline and
     // fetches nothing on a client's behalf. Needs global_fetch_strictly_public (wrangler.toml).
     clientIdMetadataDocumentEnabled: resource.startsWith("https:"),
+    // Agent keys (docs/security.md): a bearer the provider did not issue is checked against the
+    // records in its user's Runtime object, on every request, so a revocation holds at once.
+    resolveExternalToken: ({ token, request, env }) => resolveAgentKey({ token, request, env }, resource, checkKey),
   };
 }
+
+const checkKey: KeyChecker = (env, userId, keyId, secretHash) => runtimeOf(env, userId).checkAgentKey(keyId, secretHash);
 
 /** One provider per endpoint URL, built on first use: a Worker is reached on very few origins. */
 const providers = new Map<string, OAuthProvider>();
@@ -78,6 +85,7 @@ export default {
     const provider = providerFor(endpoint.resource);
     // The limits on what strangers may do (registration, /authorize) apply before the provider
     // parses or stores anything: src/auth/strangers.ts.
-    return guardStrangers(request, env, oauthOptions, (passed) => provider.fetch(passed, { ...env }, ctx));
+    // A known agent key is confirmed during the request; if it was refused, it is asked again.
+    return guardStrangers(request, env, oauthOptions, (passed) => serveCheckingKeys(passed, (once) => provider.fetch(once, { ...env }, ctx)));
   },
 } satisfies ExportedHandler<Cloudflare.Env>;

@@ -60,9 +60,10 @@ describe("export", () => {
     expect(doc.format).toBe(EXPORT_FORMAT);
     expect(doc.migrations).toEqual(MIGRATIONS.map((m) => m.name));
     const direct = await snapshot(rt);
-    // The object's own keys (the list cursors' HMAC key) are not user data and stay behind, and so
-    // does the notification outbox: this instance's deliveries, never another's to send again.
-    const notData = ["runtime_keys", "notify_outbox", "notify_state"];
+    // What belongs to this instance only stays behind: the object's own keys (the list cursors'
+    // HMAC key), its agent keys (credentials, docs/security.md), and the notification outbox
+    // (this instance's deliveries, never another's to send again).
+    const notData = ["runtime_keys", "agent_keys", "notify_outbox", "notify_state"];
     for (const name of notData) expect(doc.tables[name], name).toBeUndefined();
     for (const [name, rows] of Object.entries(direct)) {
       if (name === "sqlite_sequence" || name === "schema_migrations" || notData.includes(name)) continue;

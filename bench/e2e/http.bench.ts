@@ -6,7 +6,9 @@
  *     an authenticated request that stops right after the OAuth provider (`/mcp/…` unknown: auth
  *     only), an MCP `ping` (auth + the MCP server, no Durable Object), a read tool (`get_goal`), a
  *     write tool (`create_task`) and `tools/list` — measured in the same run, interleaved, each one
- *     HTTP exchange as an SDK client sends it (request sent → whole body received);
+ *     HTTP exchange as an SDK client sends it (request sent → whole body received); and the
+ *     auth-only request, ping, read and write signed in with an agent key instead of an OAuth
+ *     token, each key's cost above the floor as a ratio of the token's (SPEC §16);
  *   - tokens of `tools/list` per endpoint and per tool (largest first; SPEC §9: JSON chars / 4);
  *   - 16 agents claiming and completing tasks at once on `/mcp/core`: tool calls per second and
  *     double claims (a task handed to a second agent; must be 0), beside the floor's own
@@ -16,7 +18,7 @@
  */
 import { it } from "vitest";
 import { ENDPOINTS } from "../../src/mcp/endpoints";
-import { authorize, callTool, connectV2, startDevServer, type DevServer, type V2Client } from "../../test/e2e/harness";
+import { authorize, callTool, connectV2, makeAgentKey, signInDashboard, startDevServer, type DevServer, type V2Client } from "../../test/e2e/harness";
 import { percentile, table, timeRequest, tokensOf } from "./support";
 
 const WARMUP = 30;
@@ -37,8 +39,9 @@ it("MCP over HTTP: latency, tokens, 16 agents", async () => {
   const server = await startDevServer();
   try {
     const { accessToken } = await authorize(server);
+    const { key } = await makeAgentKey(server, await signInDashboard(server), { agent_id: "bench-agent" });
     const out: string[] = [];
-    out.push(await latency(server, accessToken));
+    out.push(await latency(server, accessToken, key));
     out.push(await tokens(server, accessToken));
     out.push(await throughput(server, accessToken));
     console.log(out.join("\n"));
@@ -47,18 +50,19 @@ it("MCP over HTTP: latency, tokens, 16 agents", async () => {
   }
 });
 
-async function latency(server: DevServer, accessToken: string): Promise<string> {
+async function latency(server: DevServer, accessToken: string, agentKey: string): Promise<string> {
   const client = await connectV2(server, accessToken);
   const goal = await callTool<{ id: number }>(client, "create_goal", { name: "bench", description: "latency" });
   await client.close();
   const auth = { Authorization: `Bearer ${accessToken}` };
+  const keyAuth = { Authorization: `Bearer ${agentKey}` };
   // What an SDK client sends (both SDKs speak the 2025 protocol by default), replayed by a plain
   // fetch, so that the client's own work and garbage collection stay out of the figures.
-  const rpc = (method: string, params: object = {}) => () =>
+  const rpc = (method: string, params: object = {}, bearer = auth) => () =>
     expectOk(
       fetch(server.mcpUrl, {
         method: "POST",
-        headers: { ...auth, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25" },
+        headers: { ...bearer, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
       }),
     );
@@ -69,6 +73,10 @@ async function latency(server: DevServer, accessToken: string): Promise<string> 
     ["read tool", "get_goal", rpc("tools/call", { name: "get_goal", arguments: { goal_id: goal.id } })],
     ["write tool", "create_task", rpc("tools/call", { name: "create_task", arguments: { title: "bench write", goal_id: goal.id } })],
     ["tools/list", "tools/list of /mcp", rpc("tools/list")],
+    ["auth only: agent key, then 404", "POST /mcp/no-such-endpoint", () => expectStatus(404, fetch(`${server.mcpUrl}/no-such-endpoint`, { method: "POST", headers: keyAuth }))],
+    ["MCP ping, agent key", "ping", rpc("ping", {}, keyAuth)],
+    ["read tool, agent key", "get_goal", rpc("tools/call", { name: "get_goal", arguments: { goal_id: goal.id } }, keyAuth)],
+    ["write tool, agent key", "create_task", rpc("tools/call", { name: "create_task", arguments: { title: "bench write", goal_id: goal.id } }, keyAuth)],
   ];
   const samples = steps.map((): number[] => []);
   // Interleaved rounds, so that whatever else the machine does weighs on every row alike.
@@ -80,11 +88,24 @@ async function latency(server: DevServer, accessToken: string): Promise<string> 
     }
   }
   const floor = percentile(samples[0], 50);
-  return table(
-    `Latency on wrangler dev, ${ROUNDS} interleaved rounds (ms; one HTTP exchange, request sent → whole body received)`,
-    ["what", "request", "p50", "p90", "p50 − floor"],
-    steps.map(([what, request], i) => [what, request, percentile(samples[i], 50), percentile(samples[i], 90), percentile(samples[i], 50) - floor]),
-  );
+  const above = (what: string) => percentile(samples[steps.findIndex(([name]) => name === what)], 50) - floor;
+  return [
+    table(
+      `Latency on wrangler dev, ${ROUNDS} interleaved rounds (ms; one HTTP exchange, request sent → whole body received)`,
+      ["what", "request", "p50", "p90", "p50 − floor"],
+      steps.map(([what, request], i) => [what, request, percentile(samples[i], 50), percentile(samples[i], 90), percentile(samples[i], 50) - floor]),
+    ),
+    table(
+      "Agent key against OAuth token, same run (p50 above the floor, ms; ratio ≤ 1: the key costs no more)",
+      ["what", "OAuth token", "agent key", "key / token"],
+      [
+        ["auth only, then 404", above("auth only: OAuth provider, then 404"), above("auth only: agent key, then 404")],
+        ["MCP ping (no Durable Object)", above("MCP ping (no Durable Object)"), above("MCP ping, agent key")],
+        ["read tool (get_goal)", above("read tool"), above("read tool, agent key")],
+        ["write tool (create_task)", above("write tool"), above("write tool, agent key")],
+      ].map(([what, token, key]) => [what, token, key, (key as number) / (token as number)]),
+    ),
+  ].join("\n");
 }
 
 /** A JSON-RPC answer that is a result (a tool error or a protocol error would time the wrong path). */

@@ -9,6 +9,8 @@
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
  *   GET  /app/breakers      breakers       GET /app/data         export & import
  *   GET  /app/notifications where notifications go, and how their delivery fares
+ *   GET  /app/keys          agent keys     POST /app/keys        make one (shown once)
+ *   POST /app/keys/revoke   revoke one
  *   GET  /export            the JSON download      POST /import   an upload into an empty instance
  *   GET  /live              WebSocket: {"changed":true} whenever the owner's data changes
  *
@@ -18,9 +20,11 @@
  */
 import { OWNER_USER_ID } from "../auth/grant";
 import { checkOwnerPassword, ownerPasswordProblem } from "../auth/owner-sign-in";
+import { mcpEndpoint } from "../auth/resource";
 import { runtimeOf as runtimeOfUser } from "../runtime/api";
 import type { Outcome } from "../runtime/kernel/errors";
 import { MAX_TRANSFER_BYTES } from "../runtime/transfer/tables";
+import { issueAgentKey, keyRequestOf } from "./agent-keys";
 import { serveAsset } from "./assets";
 import { html } from "./html";
 import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } from "./http";
@@ -28,6 +32,7 @@ import { breakersPage, BREAKERS_SHOWN } from "./pages/breakers";
 import { dataPage, type ImportResult } from "./pages/data";
 import { goalPage } from "./pages/goal";
 import { goalsPage, GOALS_SHOWN } from "./pages/goals";
+import { keyCreatedPage, keysPage, type KeyForm } from "./pages/keys";
 import { layout, type Page } from "./pages/layout";
 import { notificationsPage } from "./pages/notifications";
 import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
@@ -80,6 +85,8 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   if (path === "/export") return method === "GET" ? exportAll(env) : notAllowed("GET");
   // A reload of the import's answer page lands on the form, never re-sends the file.
   if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
+  if (path === "/app/keys" && method === "POST") return createKey(request, env, session);
+  if (path === "/app/keys/revoke") return method === "POST" ? revokeKey(request, env, session) : redirect("/app/keys");
   if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
   return page(request, env, session, path);
 }
@@ -111,6 +118,7 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
   if (path === "/app/breakers") return show(breakersPage(value(await runtime.listBreakers({ limit: BREAKERS_SHOWN }))));
   if (path === "/app/data") return show(dataPage(session.csrf));
   if (path === "/app/notifications") return show(notificationsPage(value(await runtime.notificationStatus())));
+  if (path === "/app/keys") return show(keysPage(value(await runtime.listAgentKeys()), OWNER_USER_ID, session.csrf));
   return show(missing("goals", "There is no such page."), 404);
 }
 
@@ -191,6 +199,53 @@ async function importAll(request: Request, env: Cloudflare.Env, session: Session
   const total = Object.values(rows).reduce((a, b) => a + b, 0);
   const some = ["goals", "tasks", "pipelines", "breakers"].map((t) => `${rows[t] ?? 0} ${t}`).join(", ");
   return answer({ ok: true, message: `Imported ${total} rows: ${some}.` }, 200);
+}
+
+/** Forms of the keys page: a short form, sent from our own page with the session's CSRF token. */
+const MAX_KEY_FORM_BYTES = 16 * 1024;
+
+async function keyForm(request: Request, session: Session): Promise<FormData | string> {
+  if (!fromOwnPage(request)) return "This form was not sent from the dashboard. Nothing was changed.";
+  const form = await readForm(request, MAX_KEY_FORM_BYTES);
+  if (!form) return "The form is too large. Nothing was changed.";
+  if (!(await csrfMatches(session, String(form.get("csrf") ?? "")))) return "The form is out of date. Reload the page and try again. Nothing was changed.";
+  return form;
+}
+
+/** The keys page again, with the form as it was sent and what went wrong. */
+async function keysAgain(env: Cloudflare.Env, session: Session, form: KeyForm, status: number): Promise<Response> {
+  const keys = value(await runtimeOf(env).listAgentKeys());
+  return htmlResponse(layout(keysPage(keys, OWNER_USER_ID, session.csrf, form), session.csrf), status);
+}
+
+async function createKey(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
+  const form = await keyForm(request, session);
+  if (typeof form === "string") return keysAgain(env, session, { message: form }, 403);
+  const sent: KeyForm = {
+    agent_id: String(form.get("agent_id") ?? ""),
+    roles: String(form.get("roles") ?? ""),
+    endpoint: String(form.get("endpoint") ?? ""),
+    expires_in_days: String(form.get("expires_in_days") ?? ""),
+  };
+  const asked = keyRequestOf(form);
+  if (!asked.ok) return keysAgain(env, session, { ...sent, message: asked.message }, 400);
+  const issued = await issueAgentKey(env, OWNER_USER_ID, asked.request);
+  if (!issued.ok) {
+    const status = issued.error.code === "resource_exhausted" ? 409 : 400;
+    return keysAgain(env, session, { ...sent, message: `Not made: ${issued.error.message}.` }, status);
+  }
+  // The snippets name the endpoint as clients must reach it: the URL its tokens are bound to.
+  const served = mcpEndpoint(request.url, env.MCP_RESOURCE);
+  const origin = served.kind === "served" ? new URL(served.resource).origin : new URL(request.url).origin;
+  return htmlResponse(layout(keyCreatedPage(issued.value, `${origin}${issued.value.record.endpoint}`), session.csrf));
+}
+
+async function revokeKey(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
+  const form = await keyForm(request, session);
+  if (typeof form === "string") return keysAgain(env, session, { message: form }, 403);
+  const revoked = await runtimeOf(env).revokeAgentKey(String(form.get("key_id") ?? ""));
+  if (!revoked.ok) return keysAgain(env, session, { message: `Not revoked: ${revoked.error.message}.` }, 404);
+  return redirect("/app/keys");
 }
 
 /** A read's value; a failed read of a list is a bug, not a user error. */

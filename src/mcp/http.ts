@@ -12,6 +12,9 @@
  * provider in front of both adds CORS and has already checked the token. One JSON body cannot
  * carry notifications before the result, so a 2025 request that asks for progress (a progress
  * token) is streamed by the agents lane as before.
+ *
+ * A request with an agent key the provider let through unconfirmed (src/auth/agent-keys.ts) is
+ * confirmed by the user's Runtime before its answer leaves (`confirmed`, ./key-confirmation.ts).
  */
 import {
   hostHeaderValidationResponse,
@@ -25,9 +28,11 @@ import {
   type McpServer,
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
-import type { AuthProps } from "../auth/grant";
+import { KEY_RECHECK_HEADER, type AuthProps } from "../auth/grant";
+import { runtimeOf } from "../runtime/api";
 import { mayRenderApps } from "./app";
-import { runAsUser, runForClient } from "./context";
+import { runAsGrant, runForClient } from "./context";
+import { KeyConfirmation } from "./key-confirmation";
 
 /** The largest request body read (the SDK's own default). */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -38,24 +43,68 @@ export type EndpointHandler = (request: Request, env: Cloudflare.Env, ctx: Execu
 export function endpointHandler(route: string, factory: Factory): EndpointHandler {
   const modern = createMcpHandler(factory, { route, legacy: "reject" });
   const streamed = createMcpHandler(factory, { route });
-  return async (request, env, ctx) => {
-    const userId = userIdOf(ctx);
-    if (userId === undefined) return jsonRpcError(500, -32603, "Internal server error");
-    return runAsUser(userId, async () => {
-      if (request.method !== "POST") return modern(request, env, ctx);
+  return (request, env, ctx) =>
+    asGrantee(env, ctx, async (userId, key) => {
+      if (request.method !== "POST") return confirmed(key, "first", () => modern(request, env, ctx));
       if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) return jsonRpcError(413, -32600, "Request body too large");
       const text = await request.text();
       const body = parseJson(text);
       return runForClient(mayRenderApps(body), async () => {
         if (body !== undefined && (await isLegacyRequest(request, body))) {
-          if (asksForProgress(body)) return streamed(new Request(request, { body: text }), env, ctx);
-          return rejection(request) ?? serveLegacy(factory, request, body, authInfoOf(ctx, userId));
+          if (asksForProgress(body)) return confirmed(key, "first", () => streamed(new Request(request, { body: text }), env, ctx));
+          const when = readsData(body) ? "by its calls" : "alongside";
+          return rejection(request) ?? confirmed(key, when, () => serveLegacy(factory, request, body, authInfoOf(ctx, userId)));
         }
         // The body was read to classify the request; the agents lane reads it again.
-        return modern(new Request(request, { body: text }), env, ctx);
+        return confirmed(key, "first", () => modern(new Request(request, { body: text }), env, ctx));
       });
     });
-  };
+}
+
+/** A path below /mcp that is no endpoint: 404, once the bearer is known to be good. */
+export const notFound: EndpointHandler = (_request, env, ctx) =>
+  asGrantee(env, ctx, (_userId, key) => confirmed(key, "first", async () => new Response("Not Found", { status: 404 })));
+
+/** Runs `serve` as the grant's user, with the confirmation of its agent key when it still needs one. */
+function asGrantee(
+  env: Cloudflare.Env,
+  ctx: ExecutionContext,
+  serve: (userId: string, key: KeyConfirmation | undefined) => Promise<Response>,
+): Promise<Response> {
+  const grant = grantOf(ctx);
+  if (grant === undefined) return Promise.resolve(jsonRpcError(500, -32603, "Internal server error"));
+  const key = grant.unconfirmed && new KeyConfirmation(runtimeOf(env, grant.userId), grant.unconfirmed);
+  return runAsGrant(grant, key, () => serve(grant.userId, key));
+}
+
+/**
+ * Serves a request whose agent key is still unconfirmed (none: just serves it). "first": asks the
+ * Runtime before serving — a streamed answer cannot be taken back. "by its calls": the tools'
+ * first call into the Runtime confirms it in the same round trip (asked after serving if none
+ * did). "alongside": asks while serving a request that reads no data. Refused: the answer is
+ * dropped and the entry has the provider refuse the key (KEY_RECHECK_HEADER).
+ */
+async function confirmed(key: KeyConfirmation | undefined, when: "first" | "by its calls" | "alongside", serve: () => Promise<Response>): Promise<Response> {
+  if (!key) return serve();
+  if (when === "first") await key.confirm();
+  if (key.refused) return keyRecheck();
+  const asking = when === "alongside" ? key.confirm() : undefined;
+  const response = await serve();
+  await asking;
+  await key.confirm();
+  if (!key.refused) return response;
+  await response.body?.cancel();
+  return keyRecheck();
+}
+
+const keyRecheck = () => new Response(null, { status: 401, headers: { [KEY_RECHECK_HEADER]: "1" } });
+
+/** Methods whose handlers read the user's data, and so call into the Runtime (which confirms a key on the way). */
+const READS_DATA = new Set(["tools/call", "resources/read", "resources/list", "prompts/get", "completion/complete"]);
+
+function readsData(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some((message) => READS_DATA.has((message as { method?: unknown } | null)?.method as string));
 }
 
 /** A JSON-RPC request (or a batch holding one) that carries `_meta.progressToken`. */
@@ -116,10 +165,11 @@ function rejection(request: Request): Response | undefined {
   return originValidationResponse(request, workersDev ? [...localhostAllowedOrigins(), hostname] : localhostAllowedOrigins());
 }
 
-/** The user of the grant; the provider puts the grant's props on the context. */
-function userIdOf(ctx: ExecutionContext): string | undefined {
+/** The grant's props (its user, and the agent of an agent key); the provider puts them on the context. */
+function grantOf(ctx: ExecutionContext): AuthProps | undefined {
   const props = (ctx as { props?: Partial<AuthProps> }).props;
-  return typeof props?.userId === "string" && props.userId.length > 0 ? props.userId : undefined;
+  if (typeof props?.userId !== "string" || props.userId.length === 0) return undefined;
+  return { userId: props.userId, ...(props.agent && { agent: props.agent }), ...(props.unconfirmed && { unconfirmed: props.unconfirmed }) };
 }
 
 /** The verified token as the SDK describes it (what the agents lane derives from `ctx.auth`). */

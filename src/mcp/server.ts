@@ -5,11 +5,10 @@
  */
 import { McpServer } from "@modelcontextprotocol/server";
 import { env } from "cloudflare:workers";
-import { runtimeOf } from "../runtime/api";
 import { registerGoalBoard } from "./app";
-import { clientMayRenderApps, userIdOfRequest, type ToolContext } from "./context";
+import { callerOfRequest, clientMayRenderApps, runtimeOfRequest, type ToolContext } from "./context";
 import { endpointOf, ENDPOINTS, type EndpointPath } from "./endpoints";
-import { endpointHandler } from "./http";
+import { endpointHandler, notFound } from "./http";
 import { registerPrompts } from "./prompts";
 import { registerResources } from "./resources";
 import { registerTools, type AnyTool } from "./tool";
@@ -41,6 +40,7 @@ export const INSTRUCTIONS = [
   'Lists answer brief items: view "full" for every field; pass next_cursor back as cursor for the next page (null at the end).',
   "get_next_task and get_relay_baton {step_index} take wait_seconds (up to 30): the call waits until work or your turn comes instead of polling.",
   "A task, goal, baton, pipeline or breaker nested in a result has the fields get_task, get_goal, get_relay_baton, get_relay_status or circuit_breaker_status list.",
+  "Signed in with an agent key, you act as its agent only: get_next_task without agent_id claims for it, naming another agent_id is refused, and a task another agent holds moves only with its lease_id.",
 ].join("\n");
 
 /** The tools of each endpoint, resolved once; a set naming an unknown tool stops the Worker at start. */
@@ -58,7 +58,7 @@ const TOOLS_OF = new Map<EndpointPath, readonly AnyTool<ToolContext>[]>(
 
 export function createServer(endpoint: EndpointPath = "/mcp"): McpServer {
   const server = new McpServer({ name: "agent-runtime", version: "0.1.0" }, { instructions: INSTRUCTIONS });
-  const context = (): ToolContext => ({ env, runtime: runtimeOf(env, userIdOfRequest()) });
+  const context = (): ToolContext => ({ env, runtime: runtimeOfRequest(env), caller: callerOfRequest() });
   registerTools(server, TOOLS_OF.get(endpoint)!, context, { apps: clientMayRenderApps() });
   // Resources, prompts and completions on every endpoint: they cost no tool-list tokens.
   registerGoalBoard(server);
@@ -76,7 +76,7 @@ const handlers = new Map([...TOOLS_OF.keys()].map((path) => [path, endpointHandl
 export const mcpApiHandler = {
   fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext): Promise<Response> {
     const endpoint = endpointOf(new URL(request.url).pathname);
-    if (endpoint === undefined) return Promise.resolve(new Response("Not Found", { status: 404 }));
+    if (endpoint === undefined) return notFound(request, env, ctx);
     return handlers.get(endpoint)!(request, env, ctx);
   },
 };

@@ -26,7 +26,7 @@ import {
 import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalQuery } from "./goals/goals";
 import { Cursors, cursorKey } from "./kernel/cursor";
 import { LIMITS } from "./kernel/limits";
-import { mapOutcome, outcomeOf, type Outcome } from "./kernel/errors";
+import { mapOutcome, outcomeOf, type ErrorCode, type Outcome } from "./kernel/errors";
 import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
 import { migrate } from "./kernel/schema";
@@ -49,6 +49,7 @@ import type {
   RetryAnswer,
 } from "./relay/model";
 import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
+import { assertGoalNotHeldByOthers } from "./tasks/acting";
 import { cancelGoal } from "./tasks/cancel";
 import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
@@ -58,11 +59,24 @@ import { decideOwnerTask, readyOwnerTasks, waitingForOwner, type OwnerDecision }
 import { redriveFailed, updateTaskStatus, type StatusChange } from "./tasks/status";
 import { assertWaitSeconds, Waiters, type Attempt, type AttemptControl, type Topic, type Waiting } from "./waiters";
 import { deliver, notifyTarget, targetView, type NotifyTarget, type NotifyTargetView } from "./webhooks";
+// Agent keys: made and revoked on the dashboard, checked by the Worker on every keyed request.
+import { checkAgentKey, createAgentKey, listAgentKeys, recordKeyUse, revokeAgentKey } from "./keys/keys";
+import type { AgentKey, KeyCheck, KeyedCall, NewAgentKey } from "./keys/model";
 // The owner's dashboard (see the block at the end of the class).
 import { LiveChannel } from "./live";
 import { taskGraph, type TaskGraph } from "./tasks/graph";
 import { exportText } from "./transfer/export";
 import { importDocument, parseDocument, type ImportSummary } from "./transfer/import";
+
+/**
+ * What a keyed call may never reach through callAsAgent: the object's own handlers and helpers,
+ * and what only the owner's dashboard does (keys, export and import).
+ */
+const NOT_CALLABLE_AS_AGENT = new Set([
+  "constructor", "alarm", "fetch", "webSocketMessage", "webSocketClose", "webSocketError",
+  "write", "commit", "settle", "wake", "serve", "rearm",
+  "callAsAgent", "checkAgentKey", "createAgentKey", "listAgentKeys", "revokeAgentKey", "exportAll", "importAll",
+]);
 
 /** Waiters for work are woken by every write; waiters for a baton by the writes of their pipeline. */
 const QUEUE = "queue:";
@@ -82,6 +96,7 @@ export interface BatonWait extends Waiting {
 }
 
 const earliest = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+const failed = (code: ErrorCode, message: string): Outcome<never> => ({ ok: false, error: { code, message } });
 
 /** An attempt's outcome as a waiter sees it: null while there is nothing to answer yet. */
 function unlessNothing<T>(outcome: Outcome<T | null>): Outcome<T> | null {
@@ -135,9 +150,15 @@ export class Runtime extends DurableObject {
     return this.write((now) => updateGoal(this.sql, edit, now));
   }
 
-  /** Cancels the goal and every unfinished task of it, in one transaction. */
-  cancelGoal(goalId: number, reason?: string): Promise<Outcome<Goal>> {
-    return this.write((now) => cancelGoal(this.sql, goalId, reason, now));
+  /**
+   * Cancels the goal and every unfinished task of it, in one transaction. `actingAgent` (a keyed
+   * call's agent) may not cancel tasks other agents hold under a lease.
+   */
+  cancelGoal(goalId: number, reason?: string, actingAgent?: string): Promise<Outcome<Goal>> {
+    return this.write((now) => {
+      if (actingAgent !== undefined) assertGoalNotHeldByOthers(this.sql, goalId, actingAgent);
+      return cancelGoal(this.sql, goalId, reason, now);
+    });
   }
 
   /** Writes a validated decomposition plan into the goal's queue, whole or not at all. */
@@ -201,8 +222,9 @@ export class Runtime extends DurableObject {
     return this.write((now) => heartbeat(this.sql, request, now));
   }
 
-  updateTaskStatus(change: StatusChange): Promise<Outcome<Task>> {
-    return this.write((now) => updateTaskStatus(this.sql, change, now));
+  /** `actingAgent`: a keyed call's agent, who may not move a task another agent holds under a lease. */
+  updateTaskStatus(change: StatusChange, actingAgent?: string): Promise<Outcome<Task>> {
+    return this.write((now) => updateTaskStatus(this.sql, change, now, { by: "agent", agent: actingAgent }));
   }
 
   // --- circuit breakers --------------------------------------------------------------------
@@ -389,6 +411,47 @@ export class Runtime extends DurableObject {
     if (due === armed && !force) return;
     if (due === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(due);
+  }
+
+  // --- agent keys --------------------------------------------------------------------------
+  // The records of the keys the owner made (keys/): the Worker asks this object on every keyed
+  // request, so a revocation holds from the next call on, wherever the call arrives.
+
+  createAgentKey(input: NewAgentKey): Promise<Outcome<AgentKey>> {
+    return this.write((now) => createAgentKey(this.sql, input, now));
+  }
+
+  listAgentKeys(): Outcome<AgentKey[]> {
+    return outcomeOf(() => listAgentKeys(this.sql, Date.now()));
+  }
+
+  revokeAgentKey(keyId: string): Promise<Outcome<AgentKey>> {
+    return this.write((now) => revokeAgentKey(this.sql, keyId, now));
+  }
+
+  /** Who a key's bearer is. A read, but for the key's last use, written at most once a minute. */
+  checkAgentKey(keyId: string, secretHash: string): KeyCheck {
+    const now = Date.now();
+    const { useDue, ...check } = checkAgentKey(this.sql, keyId, secretHash, now);
+    if (useDue) this.ctx.storage.transactionSync(() => recordKeyUse(this.sql, keyId, now));
+    return check;
+  }
+
+  /**
+   * One call of a keyed request whose key the Worker has not confirmed yet (it knew the key from
+   * an earlier request): the key is checked here first, in the same round trip as the call, and
+   * `method` runs only while the key holds. So a revoked key does nothing on its next call, and a
+   * keyed call costs one trip to this object, as a token's call does after its KV read.
+   */
+  async callAsAgent(keyId: string, secretHash: string, method: string, args: unknown[]): Promise<KeyedCall> {
+    const check = this.checkAgentKey(keyId, secretHash);
+    if (!check.ok) return { refused: check.reason };
+    if (NOT_CALLABLE_AS_AGENT.has(method) || !Object.hasOwn(Runtime.prototype, method)) {
+      // Only the Worker's own code names methods here: a name that is no tool's call is a bug, told as one.
+      return { value: failed("failed_precondition", `${method} is not a call made with an agent key`) };
+    }
+    const run = (this as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
+    return { value: await run.apply(this, args) };
   }
 
   // --- owner's dashboard -------------------------------------------------------------------

@@ -784,3 +784,63 @@ export async function callToolError(client: ToolCaller, name: string, args: Reco
   if (result.structuredContent !== undefined) throw new Error(`${name}: an error result must not carry structuredContent`);
   return text;
 }
+
+// ───────────────────────────── the owner's dashboard: agent keys ─────────────────────────────
+
+/** A dashboard session as a browser holds it: the session cookie and the page's CSRF token. */
+export interface DashboardSession {
+  cookie: string;
+  csrf: string;
+}
+
+/** Signs in to the dashboard with the owner password (POST /login from our own origin). */
+export async function signInDashboard(server: DevServer): Promise<DashboardSession> {
+  const login = await fetch(`${server.origin}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: server.origin },
+    body: new URLSearchParams({ password: server.ownerPassword }),
+  });
+  await login.arrayBuffer();
+  if (login.status !== 303) throw new Error(`dashboard sign-in: expected 303, got ${login.status}`);
+  const cookie = cookieHeader(login);
+  const page = await (await fetch(`${server.origin}/app/keys`, { headers: { Cookie: cookie } })).text();
+  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page)?.[1];
+  if (!csrf) throw new Error("the keys page has no CSRF token");
+  return { cookie, csrf: unescapeHtml(csrf) };
+}
+
+export interface AgentKeyFields {
+  agent_id: string;
+  /** Comma-separated, as typed into the form. */
+  roles?: string;
+  /** An endpoint path, e.g. `/mcp/core` (default `/mcp`). */
+  endpoint?: string;
+  expires_in_days?: string;
+}
+
+/** Makes an agent key on the dashboard's form, as the owner does; returns the key shown once and its id. */
+export async function makeAgentKey(server: DevServer, session: DashboardSession, fields: AgentKeyFields): Promise<{ key: string; keyId: string }> {
+  const response = await fetch(`${server.origin}/app/keys`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: server.origin, Cookie: session.cookie },
+    body: new URLSearchParams({ csrf: session.csrf, roles: "", endpoint: "/mcp", expires_in_days: "", ...fields }),
+  });
+  const html = unescapeHtml(await response.text());
+  const key = /<code id="new-key" class="secret">([^<]+)<\/code>/.exec(html)?.[1];
+  if (response.status !== 200 || !key) throw new Error(`making a key: ${response.status} ${html.slice(0, 500)}`);
+  return { key, keyId: key.split("_").at(-2)! };
+}
+
+/** Revokes an agent key on the dashboard, as the owner does. */
+export async function revokeAgentKey(server: DevServer, session: DashboardSession, keyId: string): Promise<void> {
+  const response = await fetch(`${server.origin}/app/keys/revoke`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: server.origin, Cookie: session.cookie },
+    body: new URLSearchParams({ csrf: session.csrf, key_id: keyId }),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 303) throw new Error(`revoking key ${keyId}: expected 303, got ${response.status}`);
+}

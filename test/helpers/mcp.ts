@@ -24,7 +24,11 @@ export interface McpSession {
 
 /** `path`: another endpoint than `/mcp`, e.g. `/mcp/core`. */
 export async function connectAs(userId: string, path = "/mcp"): Promise<McpSession> {
-  const token = await tokenFor(userId);
+  return connectWith(await tokenFor(userId), path);
+}
+
+/** A session with any bearer: an OAuth access token or an agent key. */
+export async function connectWith(token: string, path = "/mcp"): Promise<McpSession> {
   const transport = new StreamableHTTPClientTransport(new URL(path, MCP_URL), {
     fetch: workerFetch,
     requestInit: { headers: { Authorization: `Bearer ${token}` } },

@@ -8,6 +8,7 @@
  *    hidden: however busy the agents, a page costs a few requests per second at most.
  *  - On a goal page it draws the task graph (graph.js, loaded only there).
  *  - It shows times in the reader's time zone and counts breaker cooldowns down.
+ *  - Copy buttons (data-copy="<id>") put the text of that element on the clipboard.
  */
 import { connectLive } from "./live.js";
 
@@ -24,8 +25,11 @@ let timer;
 let inFlight = false;
 let again = false;
 let staleWhileHidden = false;
+/** A new agent key is shown once: no refresh may take its page away. */
+const FROZEN = document.body.dataset.page === "key-created";
 
 function scheduleRefresh(delay = DEBOUNCE_MS) {
+  if (FROZEN) return;
   if (document.hidden) {
     staleWhileHidden = true;
     return;
@@ -139,6 +143,25 @@ function tick(root = document) {
   }
 }
 
+// ─── copy buttons ───
+
+/** @param {Event} event */
+async function copyFrom(event) {
+  const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+  if (!(button instanceof HTMLButtonElement)) return;
+  const source = document.getElementById(button.dataset.copy ?? "");
+  if (!source) return;
+  try {
+    await navigator.clipboard.writeText(source.textContent ?? "");
+    button.textContent = "Copied";
+  } catch {
+    // No clipboard (an insecure origin, a denied permission): select the text for Ctrl+C.
+    getSelection()?.selectAllChildren(source);
+    button.textContent = "Selected: press Ctrl+C";
+  }
+  setTimeout(() => (button.textContent = "Copy"), 2500);
+}
+
 function readGraphData() {
   const block = document.getElementById("graph-data");
   return block ? JSON.parse(block.textContent ?? "{}") : null;
@@ -150,6 +173,7 @@ async function start() {
   const main = document.getElementById("main");
   if (main) enhance(main);
   setInterval(tick, 1000);
+  document.addEventListener("click", (event) => void copyFrom(event));
 
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && staleWhileHidden) {

@@ -6,7 +6,7 @@
  */
 import { html, iconSprite, type Html } from "../html";
 
-export type Section = "goals" | "relays" | "breakers" | "data" | "notifications";
+export type Section = "goals" | "relays" | "breakers" | "data" | "notifications" | "keys";
 
 const NAV: [Section, string, string][] = [
   ["goals", "/app", "Goals"],
@@ -14,6 +14,7 @@ const NAV: [Section, string, string][] = [
   ["breakers", "/app/breakers", "Breakers"],
   ["data", "/app/data", "Export & import"],
   ["notifications", "/app/notifications", "Notifications"],
+  ["keys", "/app/keys", "Agent keys"],
 ];
 
 export interface Page {

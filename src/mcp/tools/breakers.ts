@@ -9,6 +9,7 @@ import {
   type BreakerStatus,
 } from "../../runtime/breakers/model";
 import { mapOutcome } from "../../runtime/kernel/errors";
+import { asAgent, ownerOnly } from "../caller";
 import type { ToolContext } from "../context";
 import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
@@ -114,7 +115,11 @@ const trip = defineTool({
   }),
   output: change,
   annotations: WRITES,
-  run: (args, { runtime }: ToolContext) => runtime.tripBreaker(args.agent_id, args.reason),
+  // A keyed agent may take itself out of work, never another agent.
+  run: (args, { runtime, caller }: ToolContext) => {
+    const agent = asAgent(caller, args.agent_id);
+    return agent.ok ? runtime.tripBreaker(agent.value, args.reason) : agent;
+  },
 });
 
 const reset = defineTool({
@@ -124,7 +129,11 @@ const reset = defineTool({
   input: z.strictObject({ agent_id: agentId }),
   output: change,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  run: (args, { runtime }: ToolContext) => runtime.resetBreaker(args.agent_id),
+  // The owner's: a misbehaving agent must not close its own breaker, or anyone's.
+  run: (args, { runtime, caller }: ToolContext) => {
+    const allowed = ownerOnly(caller, "circuit_breaker_reset");
+    return allowed.ok ? runtime.resetBreaker(args.agent_id) : allowed;
+  },
 });
 
 const configure = defineTool({
@@ -143,7 +152,11 @@ const configure = defineTool({
   }),
   output: config,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  run: ({ agent_id, ...patch }, { runtime }: ToolContext) => runtime.configureBreaker(agent_id, patch),
+  // The owner's: a raised threshold or a zero cooldown would be a reset by other means.
+  run: ({ agent_id, ...patch }, { runtime, caller }: ToolContext) => {
+    const allowed = ownerOnly(caller, "circuit_breaker_configure");
+    return allowed.ok ? runtime.configureBreaker(agent_id, patch) : allowed;
+  },
 });
 
 const recordFailure = defineTool({
@@ -157,7 +170,10 @@ const recordFailure = defineTool({
   }),
   output: z.object({ old_state: state, new_state: state, tripped: z.boolean(), breaker: status }),
   annotations: WRITES,
-  run: ({ agent_id, ...failure }, { runtime }: ToolContext) => runtime.recordBreakerFailure(agent_id, failure),
+  run: ({ agent_id, ...failure }, { runtime, caller }: ToolContext) => {
+    const agent = asAgent(caller, agent_id);
+    return agent.ok ? runtime.recordBreakerFailure(agent.value, failure) : agent;
+  },
 });
 
 const recordSuccess = defineTool({
@@ -167,7 +183,10 @@ const recordSuccess = defineTool({
   input: z.strictObject({ agent_id: agentId }),
   output: z.object({ old_state: state, new_state: state, recovered: z.boolean(), breaker: status }),
   annotations: WRITES,
-  run: (args, { runtime }: ToolContext) => runtime.recordBreakerSuccess(args.agent_id),
+  run: (args, { runtime, caller }: ToolContext) => {
+    const agent = asAgent(caller, args.agent_id);
+    return agent.ok ? runtime.recordBreakerSuccess(agent.value) : agent;
+  },
 });
 
 export const breakerTools = [getStatus, list, trip, reset, configure, recordFailure, recordSuccess];

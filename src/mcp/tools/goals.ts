@@ -7,6 +7,7 @@ import { mapOutcome } from "../../runtime/kernel/errors";
 import { LIMITS } from "../../runtime/kernel/limits";
 import { PLAN_MODES } from "../../runtime/plans/apply";
 import { GOAL_BOARD_META } from "../app";
+import { keyedAgent } from "../caller";
 import type { ToolContext } from "../context";
 import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
@@ -98,7 +99,7 @@ const cancelGoal = defineTool({
   }),
   output: s.goal,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  run: (args, { runtime }: ToolContext) => runtime.cancelGoal(args.goal_id, args.reason),
+  run: (args, { runtime, caller }: ToolContext) => runtime.cancelGoal(args.goal_id, args.reason, keyedAgent(caller)),
 });
 
 const updateGoal = defineTool({

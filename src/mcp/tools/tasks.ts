@@ -7,6 +7,7 @@ import { z } from "zod";
 import { mapOutcome } from "../../runtime/kernel/errors";
 import { LIMITS } from "../../runtime/kernel/limits";
 import { leaseMinSeconds } from "../../runtime/tasks/leases";
+import { actingAgent, keyedAgent, rolesAllowed } from "../caller";
 import type { ToolContext } from "../context";
 import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
@@ -74,7 +75,13 @@ const getNextTask = defineTool({
     next_ready_at: s.timestamp.optional(),
   }),
   annotations: WRITES,
-  run: (args, { runtime }: ToolContext) => runtime.nextTask(args),
+  run: (args, { runtime, caller }: ToolContext) => {
+    const agent = actingAgent(caller, args.agent_id);
+    if (!agent.ok) return agent;
+    const roles = rolesAllowed(caller, args.roles);
+    if (!roles.ok) return roles;
+    return runtime.nextTask({ ...args, agent_id: agent.value, roles: roles.value });
+  },
 });
 
 const updateTaskStatus = defineTool({
@@ -91,7 +98,7 @@ const updateTaskStatus = defineTool({
   }),
   output: s.task,
   annotations: WRITES,
-  run: (args, { runtime }: ToolContext) => runtime.updateTaskStatus(args),
+  run: (args, { runtime, caller }: ToolContext) => runtime.updateTaskStatus(args, keyedAgent(caller)),
 });
 
 const heartbeatTask = defineTool({

@@ -331,6 +331,26 @@ export const MIGRATIONS: Migration[] = [
       INSERT INTO notify_state (id) VALUES (1);
     `,
   },
+  {
+    name: "012_agent_keys",
+    sql: `
+      -- Agent keys (docs/security.md): credentials of this instance, never exported. Only the
+      -- SHA-256 of a key's secret is kept. roles is a JSON array, or NULL for any roles; endpoint
+      -- is the path of the endpoint set the key works on ('/mcp': all of them).
+      CREATE TABLE agent_keys (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        roles TEXT,
+        endpoint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        -- Written at most once a minute per key, so that checking a key is a read.
+        last_used_at INTEGER
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(sql: SqlStorage): void {

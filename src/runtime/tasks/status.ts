@@ -9,6 +9,7 @@
 import { refreshGoalStatus } from "../goals/goals";
 import { conflict, failedPrecondition, invalid } from "../kernel/errors";
 import { iso } from "../kernel/rows";
+import { assertNotHeldByAnother } from "./acting";
 import { recordEvent } from "./history";
 import { assertLeaseHeld } from "./leases";
 import { HOLD, LEASE_CLEARED, taskRow, toTasks, TRANSITIONS, type Task, type TaskRow, type TaskStatus } from "./model";
@@ -27,15 +28,20 @@ export interface StatusChange {
   retryable?: boolean;
 }
 
-/** Who moves a task: an agent (MCP), or the owner on the dashboard, who alone may move owner tasks. */
-export type Mover = "agent" | "owner";
+/**
+ * Who moves a task: an agent through MCP (`agent`: the agent of a keyed call, who may not move
+ * another agent's leased task without its lease), or the owner on the dashboard, who alone may
+ * move owner tasks.
+ */
+export type Mover = { by: "agent"; agent?: string } | { by: "owner" };
 
-export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: number, mover: Mover = "agent"): Task {
+export function updateTaskStatus(sql: SqlStorage, change: StatusChange, now: number, mover: Mover = { by: "agent" }): Task {
   const task = taskRow(sql, change.task_id);
   const to = change.status;
   // The lease first: a stale holder learns that it lost the task, whatever it tried to do.
   if (change.lease_id !== undefined) assertLeaseHeld(task, change.lease_id, now);
-  if (mover === "agent") assertNotOwnerTask(task);
+  else if (mover.by === "agent" && mover.agent !== undefined) assertNotHeldByAnother(task, mover.agent);
+  if (mover.by === "agent") assertNotOwnerTask(task);
   if (change.retryable !== undefined && to !== "failed") throw invalid("retryable", 'applies only to status "failed"');
   if (!TRANSITIONS[task.status].includes(to)) {
     throw conflict(`task ${task.id} cannot move from ${task.status} to ${to}`);
@@ -88,7 +94,7 @@ function move(sql: SqlStorage, task: TaskRow, change: StatusChange, mover: Mover
       lease_id: task.lease_id,
       attempt,
       status: to,
-      detail: `${task.status} → ${to}${change.lease_id !== undefined ? " by the lease holder" : mover === "owner" ? " by the owner" : ""}`,
+      detail: `${task.status} → ${to}${change.lease_id !== undefined ? " by the lease holder" : mover.by === "owner" ? " by the owner" : ""}`,
     },
     now,
   );
@@ -116,6 +122,6 @@ export function redriveFailed(sql: SqlStorage, target: { task_id: number } | { g
     "task_id" in target
       ? [taskRow(sql, target.task_id).id]
       : sql.exec<{ id: number }>(`SELECT id FROM tasks WHERE goal_id = ? AND status = 'failed' ORDER BY id LIMIT ?`, target.goal_id, limit).toArray().map((r) => r.id);
-  for (const id of ids) updateTaskStatus(sql, { task_id: id, status: "pending" }, now, "owner");
+  for (const id of ids) updateTaskStatus(sql, { task_id: id, status: "pending" }, now, { by: "owner" });
   return ids;
 }

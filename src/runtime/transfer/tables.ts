@@ -52,11 +52,12 @@ export interface TransferDocument {
 
 /**
  * Tables the migrations create that hold no user data: runtime_keys keeps keys an object makes
- * for itself (the list cursors' HMAC key), which another instance must not take over; the
+* for itself (the list cursors' HMAC key), which another instance must not take over; the
  * notification outbox and its counters are this instance's deliveries to its own NOTIFY_URL,
- * which another instance must not send again.
+ * which another instance must not send again; agent_keys holds the credentials of this
+ * instance's agents, which must not sign in anywhere else.
  */
-const NOT_DATA = new Set(["runtime_keys", "notify_outbox", "notify_state"]);
+const NOT_DATA = new Set(["runtime_keys", "notify_outbox", "notify_state", "agent_keys"]);
 
 /** The tables the migrations create (schema_migrations, the migration log, is not data). */
 const SCHEMA_TABLES = new Set(
