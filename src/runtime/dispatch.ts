@@ -14,6 +14,7 @@ import { LIMITS } from "./kernel/limits";
 import { iso } from "./kernel/rows";
 import type { TimedWork } from "./kernel/timed";
 import type { BreakerLookup } from "./relay/model";
+import { scheduleTimedWork } from "./schedules/runs";
 import {
   claimTask,
   extendLease,
@@ -110,7 +111,7 @@ function expireLeases(sql: SqlStorage, now: number): void {
 const leaseExpiry: TimedWork = { nextDue: nextLeaseExpiry, runDue: expireLeases };
 
 /** Everything the Runtime's one alarm is derived from. */
-export const TIMED_WORK: readonly TimedWork[] = [breakerTimedWork, leaseExpiry];
+export const TIMED_WORK: readonly TimedWork[] = [breakerTimedWork, leaseExpiry, scheduleTimedWork];
 
 /** The relay's view of breakers: the gate of an agent type, read without changing anything. */
 export function relayBreakers(sql: SqlStorage, now: number): BreakerLookup {

@@ -17,6 +17,8 @@ export interface NewTask {
   goal_id?: number;
   description?: string;
   priority?: number;
+  /** Who may take it: agents naming this role; "owner": the owner, on the dashboard. */
+  role?: string | null;
   dependencies?: number[];
   metadata?: JsonObject;
   max_attempts?: number;
