@@ -15,10 +15,11 @@ import { registerTools, type AnyTool } from "./tool";
 import { breakerTools } from "./tools/breakers";
 import { goalTools } from "./tools/goals";
 import { relayTools } from "./tools/relay";
+import { scheduleTools } from "./tools/schedules";
 import { taskTools } from "./tools/tasks";
 
 /** Every tool, in the order `/mcp` lists them. */
-export const TOOLS: readonly AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools, ...breakerTools];
+export const TOOLS: readonly AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...scheduleTools, ...relayTools, ...breakerTools];
 
 /**
  * What every agent needs to know once, instead of in every tool's description: the work loop and
