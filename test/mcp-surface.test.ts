@@ -14,6 +14,7 @@ const ALL_TOOLS = [
   "create_relay_pipeline", "get_relay_baton", "advance_relay", "retry_relay_step", "get_relay_status", "list_relay_pipelines",
   "circuit_breaker_status", "circuit_breaker_list", "circuit_breaker_trip", "circuit_breaker_reset",
   "circuit_breaker_configure", "circuit_breaker_record_failure", "circuit_breaker_record_success",
+  "create_schedule", "list_schedules", "update_schedule",
 ];
 
 describe("tool listing", () => {

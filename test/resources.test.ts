@@ -43,7 +43,7 @@ describe("capabilities", () => {
 });
 
 describe("resource templates", () => {
-  it("lists the four templates as JSON resources", async () => {
+  it("lists the five templates as JSON resources", async () => {
     const mcp = await connectAs(user());
     const { resourceTemplates } = await mcp.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => [t.uriTemplate, t.mimeType])).toEqual([
@@ -51,6 +51,7 @@ describe("resource templates", () => {
       ["agent-runtime://tasks/{task_id}", "application/json"],
       ["agent-runtime://pipelines/{pipeline_id}", "application/json"],
       ["agent-runtime://breakers/{agent_id}", "application/json"],
+      ["agent-runtime://schedules/{schedule_id}", "application/json"],
     ]);
     for (const t of resourceTemplates) expect(t.description, t.uriTemplate).toBeTruthy();
   });

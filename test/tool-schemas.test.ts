@@ -41,7 +41,7 @@ describe("output schemas", () => {
       lease_expires_at: { type: ["string", "null"] },
       events: { type: "array", items: { type: "object" } },
     });
-    expect(Object.keys(output("get_task").properties)).toHaveLength(22);
+    expect(Object.keys(output("get_task").properties)).toHaveLength(23);
   });
 
   it("declare a shared shape nested in another tool's result as an object; its owner describes its fields", () => {

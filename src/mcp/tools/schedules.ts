@@ -1,7 +1,8 @@
 /**
  * Schedule tools (docs/schedules.md): recurring work. A schedule makes one task at each due time
  * (every_seconds, or a five-field cron in an IANA time zone); the alarm does it, nobody polls.
- * Lean on purpose: every agent on /mcp and /mcp/plan pays for these definitions (SPEC §9).
+ * Lean on purpose: every agent on /mcp and /mcp/plan pays for these definitions (SPEC §9), so no
+ * field carries prose, and the schedule object in results is declared as an object only.
  */
 import { z } from "zod";
 import { mapOutcome } from "../../runtime/kernel/errors";
@@ -13,7 +14,7 @@ import { listInput, pageAnswer, pageOutput } from "../lists";
 import * as s from "../schemas";
 import { shape } from "../shapes";
 import { defineTool, READ_ONLY, WRITES } from "../tool";
-import { resourceLink } from "../uris";
+import { resourceLink, URI_TEMPLATES } from "../uris";
 
 const standard = { [STANDARD_LIMITS]: true };
 const scheduleId = s.issuedId;
@@ -76,7 +77,9 @@ const schedule = shape<Schedule>()(
     created_at: s.timestamp,
     updated_at: s.timestamp,
   }),
-  "create_schedule",
+  // Owned by the resource, not a tool: no tool's result spells the fields out, which saves every
+  // agent ~200 tokens of tools/list; the resource and docs/schedules.md show them.
+  URI_TEMPLATES.schedule,
 );
 
 /** A schedule in a list: brief (id, title, status; rule and next run when set) or, with view "full", the whole schedule. */
