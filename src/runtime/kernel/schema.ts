@@ -285,9 +285,12 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX schedules_due ON schedules(next_run_at) WHERE next_run_at IS NOT NULL;
       CREATE INDEX schedules_prune ON schedules(prune_at) WHERE prune_at IS NOT NULL;
 
-      -- The schedule a task was made by; its runs in creation order.
+      -- The schedule a task was made by; its runs in creation order, and its finished runs alone,
+      -- so that finding those beyond keep_runs reads index entries only.
       ALTER TABLE tasks ADD COLUMN schedule_id TEXT REFERENCES schedules(id);
       CREATE INDEX tasks_of_schedule ON tasks(schedule_id, id) WHERE schedule_id IS NOT NULL;
+      CREATE INDEX tasks_finished_of_schedule ON tasks(schedule_id, id)
+        WHERE schedule_id IS NOT NULL AND status IN ('completed', 'failed', 'cancelled');
     `,
   },
 ];

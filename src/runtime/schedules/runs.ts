@@ -117,25 +117,27 @@ function pruneOldRuns(sql: SqlStorage, now: number): void {
     )
     .toArray();
   let budget: number = SCHEDULE_LIMITS.prunedPerAlarm;
-  const goals = new Set<number>();
+  const removed: number[] = [];
   for (const schedule of due) {
     if (budget === 0) break;
     const old = removableRuns(sql, schedule.id, schedule.keep_runs, budget + 1);
-    const removed = old.slice(0, budget);
-    removeTasks(sql, removed.map((r) => r.id));
-    for (const r of removed) if (r.goal_id !== null) goals.add(r.goal_id);
-    budget -= removed.length;
-    if (old.length <= removed.length) sql.exec(`UPDATE schedules SET prune_at = NULL WHERE seq = ?`, schedule.seq);
+    const batch = old.slice(0, budget);
+    removed.push(...batch);
+    budget -= batch.length;
+    if (old.length <= batch.length) sql.exec(`UPDATE schedules SET prune_at = NULL WHERE seq = ?`, schedule.seq);
   }
-  for (const goalId of goals) refreshGoalStatus(sql, goalId, now);
+  for (const goalId of removeTasks(sql, removed)) refreshGoalStatus(sql, goalId, now);
 }
 
-/** Up to `limit` finished runs beyond the newest `keep` finished ones, newest first, that no task depends on. */
-function removableRuns(sql: SqlStorage, scheduleId: string, keep: number, limit: number): { id: number; goal_id: number | null }[] {
+/**
+ * Up to `limit` finished runs beyond the newest `keep` finished ones, newest first, that no task
+ * depends on. The walk past the kept ones reads only the entries of a partial index.
+ */
+function removableRuns(sql: SqlStorage, scheduleId: string, keep: number, limit: number): number[] {
   return sql
-    .exec<{ id: number; goal_id: number | null }>(
-      `SELECT id, goal_id FROM (
-         SELECT id, goal_id FROM tasks INDEXED BY tasks_of_schedule
+    .exec<{ id: number }>(
+      `SELECT id FROM (
+         SELECT id FROM tasks INDEXED BY tasks_finished_of_schedule
          WHERE schedule_id = ? AND status IN ('completed', 'failed', 'cancelled')
          ORDER BY id DESC LIMIT -1 OFFSET ?
        ) AS old
@@ -145,18 +147,23 @@ function removableRuns(sql: SqlStorage, scheduleId: string, keep: number, limit:
       keep,
       limit,
     )
-    .toArray();
+    .toArray()
+    .map((r) => r.id);
 }
 
 /**
  * Deletes finished tasks that nothing depends on, with what refers to them: their history and
- * the edges to their own dependencies. Every table with a foreign key to tasks must be cleared
- * here (test/schedules.test.ts checks the schema for it).
+ * the edges to their own dependencies; answers the goals they were in. Every table with a
+ * foreign key to tasks must be cleared here (test/schedules.test.ts checks the schema for it).
  */
-function removeTasks(sql: SqlStorage, taskIds: number[]): void {
-  if (taskIds.length === 0) return;
+function removeTasks(sql: SqlStorage, taskIds: number[]): number[] {
+  if (taskIds.length === 0) return [];
   const ids = idList(taskIds);
   sql.exec(`DELETE FROM task_events WHERE task_id IN (SELECT value FROM json_each(?))`, ids);
   sql.exec(`DELETE FROM task_deps WHERE task_id IN (SELECT value FROM json_each(?))`, ids);
-  sql.exec(`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))`, ids);
+  return sql
+    .exec<{ goal_id: number | null }>(`DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?)) RETURNING goal_id`, ids)
+    .toArray()
+    .flatMap((r) => (r.goal_id === null ? [] : [r.goal_id]))
+    .filter((goalId, i, all) => all.indexOf(goalId) === i);
 }

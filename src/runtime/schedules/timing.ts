@@ -54,8 +54,9 @@ function parsedCron(expression: string, timezone: string): Cron {
   let cron = parsed.get(key);
   if (!cron) {
     if (parsed.size >= SCHEDULE_LIMITS.live) parsed.clear();
-    // No function: croner only parses and matches, it schedules nothing.
-    cron = new Cron(expression, { mode: "5-part", timezone });
+    // No function: croner only parses and matches, it schedules nothing. UTC as an offset of 0
+    // is the same zone without the Intl round trips (a third of the time).
+    cron = new Cron(expression, { mode: "5-part", ...(timezone === "UTC" ? { utcOffset: 0 } : { timezone }) });
     parsed.set(key, cron);
   }
   return cron;
