@@ -415,6 +415,16 @@ describe("pausing, resuming, ending and editing", () => {
     expect(await snapshot(rt)).toEqual(before);
   });
 
+  it("writes nothing when asked for what already holds: pausing a paused schedule, a title it has", async () => {
+    const rt = freshRuntime("sched-idempotent");
+    const { schedule_id } = await ok(rt.createSchedule({ title: "same", every_seconds: 600 }));
+    const paused = await ok(rt.updateSchedule({ schedule_id, status: "paused" }));
+    at(T0 + MINUTE);
+    const before = await snapshot(rt);
+    expect(await ok(rt.updateSchedule({ schedule_id, status: "paused", title: "same" }))).toEqual(paused);
+    expect(await snapshot(rt)).toEqual(before);
+  });
+
   it("refuses to resume a schedule whose goal was cancelled", async () => {
     const rt = freshRuntime("sched-resume-cancelled");
     const goal = await ok(rt.createGoal({ name: "g", description: "" }));

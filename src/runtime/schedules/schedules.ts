@@ -172,27 +172,32 @@ export function updateSchedule(sql: SqlStorage, edit: ScheduleEdit, now: number)
     // Resumed after its last due time: nothing is left to run.
     if (nextRun === null) finalStatus = "ended";
   }
+  const changed: Partial<ScheduleRow> = {
+    title: edit.title ?? row.title,
+    description: edit.description ?? row.description,
+    goal_id: goalId,
+    role: edit.role === undefined ? row.role : edit.role,
+    priority: edit.priority ?? row.priority,
+    metadata: edit.metadata === undefined ? row.metadata : JSON.stringify(edit.metadata),
+    every_seconds: rule.every_seconds,
+    cron: rule.cron,
+    timezone: rule.timezone,
+    overlap: edit.overlap ?? row.overlap,
+    starts_at: rule.starts_at,
+    ends_at: rule.ends_at,
+    keep_runs: keepRuns,
+    status: finalStatus,
+    next_run_at: nextRun,
+  };
+  // Pausing a paused schedule, or an edit to the same values, writes nothing.
+  const columns = Object.keys(changed) as (keyof ScheduleRow)[];
+  if (columns.every((column) => changed[column] === row[column])) return toSchedule(row);
   const updated = sql
     .exec<ScheduleRow>(
-      `UPDATE schedules SET title = ?, description = ?, goal_id = ?, role = ?, priority = ?, metadata = ?, every_seconds = ?, cron = ?,
-         timezone = ?, overlap = ?, starts_at = ?, ends_at = ?, keep_runs = ?, status = ?, next_run_at = ?,
+      `UPDATE schedules SET ${columns.map((column) => `${column} = ?`).join(", ")},
          prune_at = CASE WHEN runs > ? THEN coalesce(prune_at, ?) ELSE prune_at END, updated_at = ?
        WHERE seq = ? RETURNING *`,
-      edit.title ?? row.title,
-      edit.description ?? row.description,
-      goalId,
-      edit.role === undefined ? row.role : edit.role,
-      edit.priority ?? row.priority,
-      edit.metadata === undefined ? row.metadata : JSON.stringify(edit.metadata),
-      rule.every_seconds,
-      rule.cron,
-      rule.timezone,
-      edit.overlap ?? row.overlap,
-      rule.starts_at,
-      rule.ends_at,
-      keepRuns,
-      finalStatus,
-      nextRun,
+      ...columns.map((column) => changed[column] ?? null),
       // A lower keep_runs leaves old runs to remove: the alarm does it in batches.
       keepRuns,
       now,
