@@ -170,7 +170,8 @@ describe("making a schedule", () => {
 });
 
 describe("runs at due times", () => {
-  it("every minute for an hour with overlap skip, makes exactly the runs an agent taking 150 s had room for", async () => {
+  // 60 simulated minutes of alarm, claim and completion calls: seconds of real work, more on a loaded machine.
+  it("every minute for an hour with overlap skip, makes exactly the runs an agent taking 150 s had room for", { timeout: 60_000 }, async () => {
     const rt = freshRuntime("sched-hour");
     const { schedule_id } = await ok(rt.createSchedule({ title: "poll the inbox", every_seconds: 60 }));
     const working = new Map<number, { lease: string; since: number }>();
@@ -480,7 +481,7 @@ describe("keep_runs: bounded by design", () => {
     expect(await ok(rt.getTask(report.id))).toMatchObject({ dependencies: [first.id], blocked_by: [], status: "completed" });
   });
 
-  it("removes the excess of a lowered keep_runs in bounded batches, with the history of what it removes", async () => {
+  it("removes the excess of a lowered keep_runs in bounded batches, with the history of what it removes", { timeout: 60_000 }, async () => {
     const rt = freshRuntime("sched-lowered");
     const { schedule_id } = await ok(rt.createSchedule({ title: "many", every_seconds: 60, keep_runs: 10_000, overlap: "allow" }));
     const runs = 1_210;
