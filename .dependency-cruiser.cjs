@@ -3,7 +3,7 @@
  *   entry (src/index.ts) → auth / mcp / planning → runtime (runtime.ts, dispatch.ts) → domains → kernel
  * Type-only imports count too: a cycle of types is still two modules that cannot be read apart.
  */
-const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans|transfer|notify|keys)/";
+const DOMAINS = "src/runtime/(tasks|goals|relay|breakers|plans|schedules|transfer|notify|keys)/";
 
 module.exports = {
   forbidden: [
@@ -42,6 +42,20 @@ module.exports = {
       severity: "error",
       from: { path: "^src/runtime/(tasks|goals)/" },
       to: { path: "^src/runtime/(breakers|relay|plans)/" },
+    },
+    {
+      name: "schedules-make-tasks-through-the-queue",
+      comment: "A schedule's run is a task made by the task domain's own creation functions; schedules know goals and kernel besides.",
+      severity: "error",
+      from: { path: "^src/runtime/schedules/" },
+      to: { path: "^src/runtime/(breakers|relay|plans|transfer)/|^src/runtime/tasks/(?!(queue|model)\\.ts$)" },
+    },
+    {
+      name: "nothing-below-knows-schedules",
+      comment: "Tasks and goals know nothing of what makes them; only the Runtime, dispatch and the catalog reach schedules.",
+      severity: "error",
+      from: { path: DOMAINS, pathNot: "^src/runtime/schedules/" },
+      to: { path: "^src/runtime/schedules/" },
     },
     {
       name: "breakers-stand-alone",
@@ -123,7 +137,7 @@ module.exports = {
       comment: "Export and import move rows of every table; they need no domain logic.",
       severity: "error",
       from: { path: "^src/runtime/transfer/" },
-      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans|keys)/" },
+      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans|schedules|keys)/" },
     },
     {
       name: "shared-is-a-leaf",

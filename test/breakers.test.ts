@@ -15,7 +15,7 @@ import type { BreakerRow } from "../src/runtime/breakers/model";
 import { breakerGate } from "../src/runtime/breakers/probes";
 import { getBreakerStatus } from "../src/runtime/breakers/views";
 import type { Runtime } from "../src/runtime/runtime";
-import { connectAs } from "./helpers/mcp";
+import { connectAs, hintsOf } from "./helpers/mcp";
 import { alarmAt, fireAlarm, freshRuntime, stubOf, value, withSql } from "./helpers/runtime";
 
 
@@ -423,9 +423,9 @@ describe("over MCP", () => {
     for (const name of names) {
       expect(byName.get(name)?.outputSchema?.type, name).toBe("object");
     }
-    expect(byName.get("circuit_breaker_status")!.annotations).toMatchObject({ readOnlyHint: true, idempotentHint: true });
-    expect(byName.get("circuit_breaker_list")!.annotations).toMatchObject({ readOnlyHint: true });
-    expect(byName.get("circuit_breaker_record_failure")!.annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false });
+    expect(hintsOf(byName.get("circuit_breaker_status")!)).toMatchObject({ readOnlyHint: true, idempotentHint: true });
+    expect(hintsOf(byName.get("circuit_breaker_list")!)).toMatchObject({ readOnlyHint: true });
+    expect(hintsOf(byName.get("circuit_breaker_record_failure")!)).toMatchObject({ readOnlyHint: false, idempotentHint: false });
   });
 
   it("trips through record_failure and refuses hand-out with circuit_open, with ISO times", async () => {

@@ -358,3 +358,52 @@ describe("live updates", () => {
     expect(response.status).toBe(403);
   });
 });
+
+describe("schedules page", () => {
+  const scheduleOf = async (id: string) => value(await owner().getSchedule(id));
+  const action = (signed: Signed, status: string, csrf = signed.csrf) => new URLSearchParams({ csrf, status });
+
+  it("shows each schedule's rule, next run, counts and newest runs, with names escaped, and is in the navigation", async () => {
+    const signed = await signIn();
+    const made = value(await owner().createSchedule({ title: `<b>nightly</b>`, cron: "0 3 * * *", timezone: "Europe/Berlin" }));
+    const page = await (await get("/app/schedules", signed)).text();
+    expect(page).toContain(`<a href="/app/schedules" aria-current="page">Schedules</a>`);
+    expect(page).toContain("&#60;b&#62;nightly&#60;/b&#62;");
+    expect(page).not.toContain("<b>nightly");
+    expect(page).toContain(`<code>0 3 * * *</code> in Europe/Berlin`);
+    expect(page).toContain(`<time datetime="${made.next_run_at}">`);
+    expect(page).toMatch(new RegExp(`action="/app/schedules/${made.schedule_id}"[\\s\\S]*?name="csrf" value="${signed.csrf}"[\\s\\S]*?name="status" value="paused"`));
+  });
+
+  it("pauses and resumes a schedule only with the session's CSRF token, from our own page", async () => {
+    const signed = await signIn();
+    const { schedule_id } = value(await owner().createSchedule({ title: "pausable", every_seconds: 3600 }));
+    const path = `/app/schedules/${schedule_id}`;
+    expect((await post(path, signed, action(signed, "paused", "wrong"))).status).toBe(403);
+    expect((await post(path, signed, action(signed, "paused"), "https://evil.example")).status).toBe(403);
+    expect((await post(path, undefined, action(signed, "paused"))).status).toBe(401);
+    expect((await scheduleOf(schedule_id)).status).toBe("active");
+
+    const paused = await post(path, signed, action(signed, "paused"));
+    expect(paused.status).toBe(303);
+    expect(paused.headers.get("Location")).toBe(`/app/schedules#schedule-${schedule_id}`);
+    expect(await scheduleOf(schedule_id)).toMatchObject({ status: "paused", next_run_at: null });
+    expect(await (await get("/app/schedules", signed)).text()).toMatch(new RegExp(`/app/schedules/${schedule_id}"[\\s\\S]*?name="status" value="active"[\\s\\S]*?>Resume<`));
+
+    expect((await post(path, signed, action(signed, "active"))).status).toBe(303);
+    expect((await scheduleOf(schedule_id)).status).toBe("active");
+  });
+
+  it("offers nothing but pause and resume, and shows why an action was refused, changing nothing", async () => {
+    const signed = await signIn();
+    const { schedule_id } = value(await owner().createSchedule({ title: "ends", every_seconds: 3600 }));
+    const path = `/app/schedules/${schedule_id}`;
+    expect((await post(path, signed, action(signed, "ended"))).status).toBe(400);
+    value(await owner().updateSchedule({ schedule_id, status: "ended" }));
+    const refused = await post(path, signed, action(signed, "active"));
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain(`Refused, nothing changed: schedule ${schedule_id} has ended and cannot become active.`);
+    expect((await scheduleOf(schedule_id)).status).toBe("ended");
+    expect((await post("/app/schedules/sc_aaaaaaaaaaaa", signed, action(signed, "paused"))).status).toBe(404);
+  });
+});

@@ -14,7 +14,7 @@ import type { RuntimeApi } from "../src/runtime/api";
 import type { Outcome } from "../src/runtime/kernel/errors";
 import { leaseMinSeconds } from "../src/runtime/tasks/leases";
 import type { Runtime } from "../src/runtime/runtime";
-import { connectAs } from "./helpers/mcp";
+import { connectAs, hintsOf } from "./helpers/mcp";
 import { alarmAt, fireAlarm, freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
 
 /** A fresh user's Runtime, as the tools see it (`rt`) and as a stub for the test helpers. */
@@ -419,7 +419,7 @@ describe("over MCP", () => {
     const { tools } = await mcp.client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
     const heartbeat = byName.get("heartbeat_task")!;
-    expect(heartbeat.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    expect(hintsOf(heartbeat)).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     expect(heartbeat.inputSchema.required).toEqual(["task_id", "lease_id"]);
     // LEASE_MIN_SECONDS is not set in the unit tests: the contract's bounds hold.
     expect(byName.get("get_next_task")!.inputSchema.properties!.lease_seconds).toMatchObject({ minimum: 60, maximum: 86400 });

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { RuntimeApi } from "../src/runtime/api";
 import { FENCE_REMOVED, fenceAgentData, fenceBegin, fenceEnd } from "../src/runtime/relay/prompt";
-import { connectAs, type McpSession } from "./helpers/mcp";
+import { connectAs, hintsOf, type McpSession } from "./helpers/mcp";
 import { snapshot, withSql } from "./helpers/runtime";
 
 const FIVE = ["researcher", "analyzer", "synthesizer", "validator", "formatter"];
@@ -589,8 +589,8 @@ describe("tool metadata", () => {
     for (const name of ["create_relay_pipeline", "get_relay_baton", "advance_relay", "retry_relay_step", "get_relay_status", "list_relay_pipelines"]) {
       expect(byName.get(name)?.outputSchema?.type, name).toBe("object");
     }
-    expect(byName.get("get_relay_baton")!.annotations).toMatchObject({ readOnlyHint: true, idempotentHint: true });
-    expect(byName.get("advance_relay")!.annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false });
+    expect(hintsOf(byName.get("get_relay_baton")!)).toMatchObject({ readOnlyHint: true, idempotentHint: true });
+    expect(hintsOf(byName.get("advance_relay")!)).toMatchObject({ readOnlyHint: false, idempotentHint: false });
     expect(byName.get("create_relay_pipeline")!.inputSchema.required).toEqual(["name", "goal", "agent_types"]);
   });
 });

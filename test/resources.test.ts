@@ -4,7 +4,7 @@
  * editing tools and the resource links in tool results, and the capabilities that say so.
  */
 import { describe, expect, it } from "vitest";
-import { connectAs, type McpSession } from "./helpers/mcp";
+import { connectAs, hintsOf, type McpSession } from "./helpers/mcp";
 
 const user = () => `resources-${crypto.randomUUID()}`;
 
@@ -43,7 +43,7 @@ describe("capabilities", () => {
 });
 
 describe("resource templates", () => {
-  it("lists the four templates as JSON resources", async () => {
+  it("lists the five templates as JSON resources", async () => {
     const mcp = await connectAs(user());
     const { resourceTemplates } = await mcp.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => [t.uriTemplate, t.mimeType])).toEqual([
@@ -51,6 +51,7 @@ describe("resource templates", () => {
       ["agent-runtime://tasks/{task_id}", "application/json"],
       ["agent-runtime://pipelines/{pipeline_id}", "application/json"],
       ["agent-runtime://breakers/{agent_id}", "application/json"],
+      ["agent-runtime://schedules/{schedule_id}", "application/json"],
     ]);
     for (const t of resourceTemplates) expect(t.description, t.uriTemplate).toBeTruthy();
   });
@@ -199,7 +200,7 @@ describe("editing tools", () => {
     const { tools } = await mcp.client.listTools();
     for (const name of ["update_goal", "update_task"]) {
       const tool = tools.find((t) => t.name === name)!;
-      expect(tool.annotations, name).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false });
+      expect(hintsOf(tool), name).toEqual({ readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false });
     }
     expect(tools.find((t) => t.name === "update_task")!.inputSchema.required).toEqual(["task_id"]);
   });

@@ -41,8 +41,8 @@ describe("output schemas", () => {
       lease_expires_at: { type: ["string", "null"] },
       events: { type: "array", items: { type: "object" } },
     });
-    // The task's 26 fields, and what get_task adds: its history, its goal and its inputs.
-    expect(Object.keys(output("get_task").properties)).toHaveLength(29);
+    // The task's 27 fields, and what get_task adds: its history, its goal and its inputs.
+    expect(Object.keys(output("get_task").properties)).toHaveLength(30);
   });
 
   it("declare a shared shape nested in another tool's result as an object; its owner describes its fields", () => {

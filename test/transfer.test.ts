@@ -8,7 +8,7 @@ import type { RuntimeApi } from "../src/runtime/api";
 import type { Outcome } from "../src/runtime/kernel/errors";
 import { EXPORT_FORMAT, MAX_TRANSFER_BYTES, type TransferDocument } from "../src/runtime/transfer/tables";
 import { MIGRATIONS } from "../src/runtime/kernel/schema";
-import { alarmAt, freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
+import { alarmAt, fireAlarm, freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
 
 const ok = async <T>(outcome: Promise<Outcome<T>> | Outcome<T>): Promise<T> => value(await outcome);
 
@@ -19,15 +19,18 @@ async function refused<T>(outcome: Promise<Outcome<T>> | Outcome<T>): Promise<st
 }
 
 /** An instance with something in every table: goals, tasks with dependencies, history and a
- * live lease, a relay half-way with a failed gate, breakers with settings, failures, events and
- * a probe in flight. */
+ * live lease, a schedule and its run, a relay half-way with a failed gate, breakers with settings,
+ * failures, events and a probe in flight. */
 async function populated(): Promise<RuntimeApi> {
   const rt = freshRuntime("transfer");
   const goal = await ok(rt.createGoal({ name: "Ship it", description: "the whole thing", metadata: { owner: "me", n: 1.5 } }));
   const a = await ok(rt.createTask({ title: "A", goal_id: goal.id, priority: 9 }));
   const b = await ok(rt.createTask({ title: "B", goal_id: goal.id, dependencies: [a.id], metadata: { "ü": "ß ✓" } }));
   await ok(rt.createTask({ title: "C", goal_id: goal.id, dependencies: [a.id, b.id] }));
-  await ok(rt.createTask({ title: "loose task" }));
+  // A schedule's run, made by the alarm, as the loose task: schedules and tasks.schedule_id travel too.
+  const daily = await ok(rt.createSchedule({ title: "loose task", every_seconds: 86_400, timezone: "Europe/Berlin", metadata: { kind: "daily" } }));
+  await withSql(rt, (sql) => sql.exec(`UPDATE schedules SET next_run_at = ? WHERE id = ?`, Date.now() - 1, daily.schedule_id));
+  await fireAlarm(rt);
   const claimed = await ok(rt.nextTask({ agent_id: "coder-1", goal_id: goal.id }));
   await ok(rt.heartbeatTask({ task_id: claimed.task!.id, lease_id: claimed.lease_id!, progress: "half way" }));
   await ok(rt.updateTaskStatus({ task_id: claimed.task!.id, status: "completed", result: "done", lease_id: claimed.lease_id! }));
@@ -114,6 +117,9 @@ describe("import", () => {
     // And the tools see the same thing.
     expect(await ok(target.listGoals({ limit: 10 }))).toEqual(await ok(source.listGoals({ limit: 10 })));
     expect(await ok(target.listBreakers({ limit: 10 }))).toEqual(await ok(source.listBreakers({ limit: 10 })));
+    const [schedule] = (await ok(target.listSchedules({ limit: 10 }))).items;
+    expect(await ok(target.getSchedule(schedule.schedule_id))).toEqual(await ok(source.getSchedule(schedule.schedule_id)));
+    expect(schedule).toMatchObject({ runs: 1, timezone: "Europe/Berlin", metadata: { kind: "daily" } });
   });
 
   it("keeps ids, and new ids continue after the imported ones (sequences included)", async () => {

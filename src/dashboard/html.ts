@@ -76,6 +76,8 @@ export const STATUS: Record<string, { label: string; icon: string }> = {
   completed: { label: "Done", icon: "done" },
   failed: { label: "Failed", icon: "failed" },
   cancelled: { label: "Cancelled", icon: "cancelled" },
+  paused: { label: "Paused", icon: "half" },
+  ended: { label: "Ended", icon: "cancelled" },
   CLOSED: { label: "Closed", icon: "closed" },
   OPEN: { label: "Open", icon: "open" },
   HALF_OPEN: { label: "Half-open", icon: "half" },

@@ -6,6 +6,7 @@
  *   GET  /                  sign-in form (signed in: → /app)
  *   POST /login, /logout    start / end the session
  *   GET  /app               goals          GET /app/goals/:id    one goal's task graph
+ *   GET  /app/schedules     schedules      POST /app/schedules/:id   pause or resume one
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
  *   GET  /app/breakers      breakers       GET /app/data         export & import
  *   GET  /app/notifications where notifications go, and how their delivery fares
@@ -36,6 +37,7 @@ import { keyCreatedPage, keysPage, type KeyForm } from "./pages/keys";
 import { layout, type Page } from "./pages/layout";
 import { notificationsPage } from "./pages/notifications";
 import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
+import { RUNS_SHOWN, schedulesPage, SCHEDULES_SHOWN, type ScheduleNotice } from "./pages/schedules";
 import { messagePage, signInPage } from "./pages/sign-in";
 import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
 
@@ -48,6 +50,8 @@ export function isDashboardPath(pathname: string): boolean {
 
 /** The sign-in form is a password and nothing else. */
 const MAX_LOGIN_BYTES = 16 * 1024;
+/** An owner's action is a CSRF token and a word or two. */
+const MAX_ACTION_BYTES = 4 * 1024;
 /** Room for the multipart framing and the CSRF field around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 const FRAGMENT_HEADER = "X-Dashboard-Fragment";
@@ -87,6 +91,8 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
   if (path === "/app/keys" && method === "POST") return createKey(request, env, session);
   if (path === "/app/keys/revoke") return method === "POST" ? revokeKey(request, env, session) : redirect("/app/keys");
+  const scheduleAction = /^\/app\/schedules\/(sc_[a-z2-7]{12})$/.exec(path);
+  if (scheduleAction) return method === "POST" ? changeSchedule(request, env, session, scheduleAction[1]) : redirect("/app/schedules");
   if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
   return page(request, env, session, path);
 }
@@ -108,6 +114,7 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
     if (!found.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
     return show(goalPage(found.value.goal, found.value.graph));
   }
+  if (path === "/app/schedules") return show(schedulesPage(value(await runtime.schedulesWithRuns(SCHEDULES_SHOWN, RUNS_SHOWN)), session.csrf));
   if (path === "/app/relays") return show(relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items));
   const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);
   if (relay) {
@@ -246,6 +253,30 @@ async function revokeKey(request: Request, env: Cloudflare.Env, session: Session
   const revoked = await runtimeOf(env).revokeAgentKey(String(form.get("key_id") ?? ""));
   if (!revoked.ok) return keysAgain(env, session, { message: `Not revoked: ${revoked.error.message}.` }, 404);
   return redirect("/app/keys");
+}
+
+/**
+ * Pause or Resume from the schedules page: from our own page, with the session's CSRF token, then
+ * back to the page (303). A refusal (the schedule ended meanwhile) shows the page with the reason.
+ */
+async function changeSchedule(request: Request, env: Cloudflare.Env, session: Session, scheduleId: string): Promise<Response> {
+  const runtime = runtimeOf(env);
+  const answer = async (notice: ScheduleNotice, status: number) =>
+    htmlResponse(layout(schedulesPage(value(await runtime.schedulesWithRuns(SCHEDULES_SHOWN, RUNS_SHOWN)), session.csrf, notice), session.csrf), status);
+  if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing changed." }, 403);
+  const form = await readForm(request, MAX_ACTION_BYTES);
+  if (!form) return answer({ ok: false, message: "The form is too large. Nothing changed." }, 413);
+  if (!(await csrfMatches(session, String(form.get("csrf") ?? "")))) {
+    return answer({ ok: false, message: "The form is out of date. Reload the page and try again. Nothing changed." }, 403);
+  }
+  const status = form.get("status");
+  if (status !== "paused" && status !== "active") return answer({ ok: false, message: "Pause or Resume, nothing else. Nothing changed." }, 400);
+  const outcome = await runtime.updateSchedule({ schedule_id: scheduleId, status });
+  if (!outcome.ok) {
+    const code = outcome.error.code === "not_found" ? 404 : 409;
+    return answer({ ok: false, message: `Refused, nothing changed: ${outcome.error.message}.` }, code);
+  }
+  return redirect(`/app/schedules#schedule-${scheduleId}`);
 }
 
 /** A read's value; a failed read of a list is a bug, not a user error. */

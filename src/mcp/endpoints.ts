@@ -18,7 +18,7 @@ export const ENDPOINTS = {
   "/mcp": { tools: "all", budget: 6_600 },
   /** A worker agent's loop: claim, heartbeat, finish; look at a task, add one. */
   "/mcp/core": { tools: ["get_next_task", "heartbeat_task", "update_task_status", "get_task", "create_task"], budget: 2_000 },
-  /** Whoever plans and watches the work: goals, their decomposition, the queue. */
+  /** Whoever plans and watches the work: goals, their decomposition, the queue, recurring work. */
   "/mcp/plan": {
     tools: [
       "create_goal",
@@ -32,6 +32,9 @@ export const ENDPOINTS = {
       "list_tasks",
       "update_task",
       "update_task_status",
+      "create_schedule",
+      "list_schedules",
+      "update_schedule",
     ],
     budget: 3_000,
   },

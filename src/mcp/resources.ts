@@ -1,6 +1,6 @@
 /**
  * Resources (docs/resources-and-prompts.md): a client shows or attaches a goal, a task,
- * a pipeline or a breaker without spending tool calls. Four URI templates, read as JSON from the
+ * a pipeline, a breaker or a schedule without spending tool calls. Five URI templates, read as JSON from the
  * signed-in user's own Runtime (the user comes from the grant, as for tools); `resources/list`
  * pages through the live items (active goals, then running pipelines); the templates' ids complete
  * from the user's own data. An id that names nothing is a JSON-RPC error naming the resource.
@@ -67,6 +67,14 @@ const TEMPLATES: TemplateSpec[] = [
     variable: "agent_id",
     completes: "agent_id",
     read: (runtime, id) => withId(id.length <= LIMITS.agentId ? id : null, (agent) => runtime.breakerStatus(agent)),
+  },
+  {
+    kind: "schedule",
+    title: "Schedule",
+    description: "A schedule with its rule, next run, counts and newest runs.",
+    variable: "schedule_id",
+    completes: "schedule_id",
+    read: (runtime, id) => withId(id.length <= LIMITS.leaseId ? id : null, (schedule) => runtime.getSchedule(schedule)),
   },
 ];
 

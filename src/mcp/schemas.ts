@@ -139,6 +139,7 @@ export const task = shape<Task>()(
     lease_id: z.string().nullable(),
     lease_expires_at: timestamp.nullable(),
     progress: z.string().nullable(),
+    schedule_id: z.string().nullable(),
   }),
   "get_task",
 );

@@ -15,10 +15,11 @@ import { registerTools, type AnyTool } from "./tool";
 import { breakerTools } from "./tools/breakers";
 import { goalTools } from "./tools/goals";
 import { relayTools } from "./tools/relay";
+import { scheduleTools } from "./tools/schedules";
 import { taskTools } from "./tools/tasks";
 
 /** Every tool, in the order `/mcp` lists them. */
-export const TOOLS: readonly AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...relayTools, ...breakerTools];
+export const TOOLS: readonly AnyTool<ToolContext>[] = [...goalTools, ...taskTools, ...scheduleTools, ...relayTools, ...breakerTools];
 
 /**
  * What every agent needs to know once, instead of in every tool's description: the work loop and
@@ -34,13 +35,14 @@ export const INSTRUCTIONS = [
   "A lost lease is refused with conflict: stop work on that task. A task's progress note is where an earlier attempt stopped: resume from there.",
   "task null comes with a reason (no_pending_tasks, all_pending_tasks_blocked, no_task_for_roles with ready_by_role, goal_cancelled, circuit_open) and next_ready_at when a task becomes ready by time. circuit_open: wait retry_after_seconds or hand the work to fallback_agent. probe_expires_at means the claim is a probe of your HALF_OPEN breaker: report it with circuit_breaker_record_success or circuit_breaker_record_failure.",
   "Relay: get_relay_baton, do the step its prompt describes, advance_relay with the baton_id; on quality_gate_failed, retry_relay_step.",
-  "Statuses: task pending|in_progress|completed|failed|cancelled (completed, cancelled final); goal active|completed|cancelled; breaker CLOSED|OPEN|HALF_OPEN.",
+  "Statuses: task pending|in_progress|completed|failed|cancelled (completed, cancelled final); goal active|completed|cancelled; breaker CLOSED|OPEN|HALF_OPEN; schedule active|paused|ended (final).",
   'Errors: isError, text "<code>: <message>", codes invalid_argument, not_found, conflict, failed_precondition, resource_exhausted, unavailable; a failed call changes nothing.',
   "Times are ISO 8601 UTC. Limits: names 200 chars on one line (roles 64), texts 20,000, metadata 16 KiB of JSON (16 levels deep), 100 dependencies, list limit 1..500 (default 50). Unknown arguments are refused.",
   'Lists answer brief items: view "full" for every field; pass next_cursor back as cursor for the next page (null at the end).',
   "get_next_task and get_relay_baton {step_index} take wait_seconds (up to 30): the call waits until work or your turn comes instead of polling.",
   "A task, goal, baton, pipeline or breaker nested in a result has the fields get_task, get_goal, get_relay_baton, get_relay_status or circuit_breaker_status list.",
   "Signed in with an agent key, you act as its agent only: get_next_task without agent_id claims for it, naming another agent_id is refused, and a task another agent holds moves only with its lease_id.",
+  "A schedule makes one task (with its schedule_id) per due time, none while its last is unfinished unless overlap is allow; its fields are those of agent-runtime://schedules/{schedule_id}.",
 ].join("\n");
 
 /** The tools of each endpoint, resolved once; a set naming an unknown tool stops the Worker at start. */

@@ -6,7 +6,8 @@
  *
  * A shape also names the tool that owns it: in tools/list its fields are described by that tool
  * only, and anywhere else it appears it is declared as an object (./json-schema.ts; docs/tools.md,
- * "Output schemas"), instead of being spelled out again in every tool that returns it.
+ * "Output schemas"), instead of being spelled out again in every tool that returns it. A shape
+ * owned by a resource template instead (a schedule) is declared as an object in every tool.
  */
 import type { z } from "zod";
 

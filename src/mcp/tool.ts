@@ -132,7 +132,24 @@ interface ToolConfig {
   description: string;
   inputSchema: StandardSchemaWithJSON;
   outputSchema: StandardSchemaWithJSON;
-  annotations: Annotations;
+  annotations: Partial<Annotations>;
+}
+
+/** What MCP assumes of a hint a tool leaves out (the specification's defaults). */
+export const HINT_DEFAULTS: Annotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
+
+/**
+ * The hints as tools/list serves them: a hint equal to MCP's default is left out (every agent pays
+ * for each word of the list), and so are a read-only tool's destructive and idempotent hints,
+ * which MCP reads only when a tool is not read-only. What a client understands is unchanged.
+ */
+export function leanHints(hints: Annotations): Partial<Annotations> {
+  const lean: Partial<Annotations> = {};
+  for (const key of Object.keys(HINT_DEFAULTS) as (keyof Annotations)[]) {
+    if (hints.readOnlyHint && (key === "destructiveHint" || key === "idempotentHint")) continue;
+    if (hints[key] !== HINT_DEFAULTS[key]) lean[key] = hints[key];
+  }
+  return lean;
 }
 
 /** Each tool's registration config, built once per isolate. */
@@ -148,7 +165,7 @@ function configOf<Context>(tool: AnyTool<Context>): ToolConfig {
       inputSchema: advertised(tool.input, "input", tool.name),
       outputSchema: advertised(tool.output, "output", tool.name),
       // The title is the tool's own `title`; annotations carry only the hints.
-      annotations: tool.annotations,
+      annotations: leanHints(tool.annotations),
     };
     configs.set(key, config);
   }

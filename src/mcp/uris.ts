@@ -8,6 +8,7 @@ export const URI_TEMPLATES = {
   task: "agent-runtime://tasks/{task_id}",
   pipeline: "agent-runtime://pipelines/{pipeline_id}",
   breaker: "agent-runtime://breakers/{agent_id}",
+  schedule: "agent-runtime://schedules/{schedule_id}",
 } as const;
 
 export type ResourceKind = keyof typeof URI_TEMPLATES;
@@ -17,6 +18,7 @@ const BASES: Record<ResourceKind, string> = {
   task: "agent-runtime://tasks/",
   pipeline: "agent-runtime://pipelines/",
   breaker: "agent-runtime://breakers/",
+  schedule: "agent-runtime://schedules/",
 };
 
 export const resourceUri = (kind: ResourceKind, id: string | number): string => `${BASES[kind]}${encodeURIComponent(String(id))}`;

@@ -10,6 +10,7 @@ import { listScope, type Cursors, type Position } from "./kernel/cursor";
 import { invalid } from "./kernel/errors";
 import { LIMITS } from "./kernel/limits";
 import { pipelineIdsWithPrefix, runningPipelinesPage } from "./relay/views";
+import { scheduleIdsWithPrefix } from "./schedules/schedules";
 import type { Task } from "./tasks/model";
 import { assigneesWithPrefix, listTasks } from "./tasks/queue";
 
@@ -81,7 +82,7 @@ function liveFrom(sql: SqlStorage, from: LivePosition | null, limit: number): { 
   return { items, next };
 }
 
-export const COMPLETION_KINDS = ["goal_id", "pipeline_id", "agent_id"] as const;
+export const COMPLETION_KINDS = ["goal_id", "pipeline_id", "agent_id", "schedule_id"] as const;
 export type CompletionKind = (typeof COMPLETION_KINDS)[number];
 
 /** At most this many values per completion (the MCP limit). */
@@ -89,7 +90,7 @@ export const COMPLETION_MAX = 100;
 
 /**
  * The user's own ids of a kind starting with `prefix`, at most 100: goal ids newest first,
- * pipeline ids in order, and agent ids (agents with a breaker and agents that held a task) in order.
+ * pipeline and schedule ids in order, and agent ids (agents with a breaker and agents that held a task) in order.
  */
 export function complete(sql: SqlStorage, kind: CompletionKind, prefix: string): string[] {
   if (prefix.length > LIMITS.agentId) return [];
@@ -98,6 +99,8 @@ export function complete(sql: SqlStorage, kind: CompletionKind, prefix: string):
       return goalIdsWithPrefix(sql, prefix, COMPLETION_MAX).map(String);
     case "pipeline_id":
       return pipelineIdsWithPrefix(sql, prefix, COMPLETION_MAX);
+    case "schedule_id":
+      return scheduleIdsWithPrefix(sql, prefix, COMPLETION_MAX);
     case "agent_id": {
       const agents = new Set([...breakerIdsWithPrefix(sql, prefix, COMPLETION_MAX), ...assigneesWithPrefix(sql, prefix, COMPLETION_MAX)]);
       return [...agents].sort(byCodePoint).slice(0, COMPLETION_MAX);

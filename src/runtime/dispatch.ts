@@ -17,6 +17,7 @@ import { iso } from "./kernel/rows";
 import type { TimedWork } from "./kernel/timed";
 import type { BreakerLookup } from "./relay/model";
 import { goalContext, inputsOf, type GoalContext, type TaskInput } from "./tasks/inputs";
+import { scheduleTimedWork } from "./schedules/runs";
 import {
   claimTask,
   extendLease,
@@ -167,7 +168,7 @@ function queueDueAt(sql: SqlStorage, now: number): number | null {
 const queueWork: TimedWork = { nextDue: queueDueAt, runDue: (sql, now) => void settleDue(sql, now) };
 
 /** Everything the Runtime's one alarm is derived from. */
-export const TIMED_WORK: readonly TimedWork[] = [breakerTimedWork, queueWork];
+export const TIMED_WORK: readonly TimedWork[] = [breakerTimedWork, queueWork, scheduleTimedWork];
 
 /** The relay's view of breakers: the gate of an agent type, read without changing anything. */
 export function relayBreakers(sql: SqlStorage, now: number): BreakerLookup {

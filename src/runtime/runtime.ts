@@ -1,6 +1,6 @@
 /**
- * The Runtime Durable Object: one per user id, holding that user's goals, tasks, relays and
- * breakers in its SQLite. Its public methods are the RPC surface the MCP tools call; each only
+ * The Runtime Durable Object: one per user id, holding that user's goals, tasks, schedules, relays
+ * and breakers in its SQLite. Its public methods are the RPC surface the MCP tools call; each only
  * delegates to a domain function as one read or one transaction (`transactionSync`, no await
  * inside), after which the waiters the write may concern are tried again (waiters.ts) and the
  * single alarm is re-derived from the data.
@@ -50,6 +50,18 @@ import type {
 } from "./relay/model";
 import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
 import { assertGoalNotHeldByOthers } from "./tasks/acting";
+import type { Schedule, ScheduleBrief } from "./schedules/model";
+import {
+  createSchedule,
+  getSchedule,
+  listSchedules,
+  schedulesWithRuns,
+  updateSchedule,
+  type NewSchedule,
+  type ScheduleDetail,
+  type ScheduleEdit,
+  type ScheduleQuery,
+} from "./schedules/schedules";
 import { cancelGoal } from "./tasks/cancel";
 import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
@@ -294,6 +306,27 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => listRelayPipelines(this.sql, this.cursors, query));
   }
 
+  // --- schedules ---------------------------------------------------------------------------
+
+  /** A schedule, active at once; its runs are made by the alarm. */
+  createSchedule(input: NewSchedule): Promise<Outcome<Schedule>> {
+    return this.write((now) => createSchedule(this.sql, input, now));
+  }
+
+  /** Pauses, resumes, ends or edits a schedule; the alarm follows its next run at once. */
+  updateSchedule(edit: ScheduleEdit): Promise<Outcome<Schedule>> {
+    return this.write((now) => updateSchedule(this.sql, edit, now));
+  }
+
+  /** A schedule with its newest runs. */
+  getSchedule(scheduleId: string): Outcome<ScheduleDetail> {
+    return outcomeOf(() => getSchedule(this.sql, scheduleId));
+  }
+
+  async listSchedules<V extends View = "full">(query: ScheduleQuery<V>): Promise<Outcome<Page<Viewed<V, ScheduleBrief, Schedule>>>> {
+    return outcomeOf(() => listSchedules(this.sql, this.cursors, query));
+  }
+
   // --- browsing: resources and completions ---------------------------------------------------
 
   /** A goal and its tasks in one read. */
@@ -486,6 +519,11 @@ export class Runtime extends DurableObject {
   /** Where notifications go and how their delivery fares (the notifications page). */
   notificationStatus(): Outcome<{ target: NotifyTargetView } & OutboxStatus> {
     return outcomeOf(() => ({ target: targetView(this.notify), ...outboxStatus(this.sql) }));
+  }
+
+  /** The newest schedules with their newest runs (the schedules page). */
+  schedulesWithRuns(limit: number, runsEach: number): Outcome<ScheduleDetail[]> {
+    return outcomeOf(() => schedulesWithRuns(this.sql, limit, runsEach));
   }
 
   /** Every row of every table as the export file's text (deterministic: see transfer/export.ts). */

@@ -166,6 +166,26 @@ describe("the pages", () => {
     await screenshot(page, "breakers");
   });
 
+  it("shows schedules with their next run counting down, and pauses and resumes one with its button", async () => {
+    const { page } = desk;
+    const made = await callTool<{ schedule_id: string }>(client, "create_schedule", {
+      title: "Nightly benchmark",
+      cron: "0 3 * * *",
+      timezone: "Europe/Berlin",
+    });
+    await page.goto(url("/app/schedules"));
+    const card = page.locator(`#schedule-${made.schedule_id}`);
+    await expect(card.locator("h2 .badge")).toHaveText("Active");
+    await expect(card).toContainText("0 3 * * * in Europe/Berlin");
+    await expect(card.locator("[data-countdown]")).toHaveText(/^\d+ (h|min|s)/);
+    await Promise.all([page.waitForURL(/\/app\/schedules#schedule-/), card.getByRole("button", { name: "Pause Nightly benchmark" }).click()]);
+    await expect(card.locator("h2 .badge")).toHaveText("Paused");
+    await expect(card).toContainText("Paused: no runs until resumed.");
+    await Promise.all([page.waitForURL(/\/app\/schedules#schedule-/), card.getByRole("button", { name: "Resume Nightly benchmark" }).click()]);
+    await expect(card.locator("h2 .badge")).toHaveText("Active");
+    await screenshot(page, "schedules");
+  });
+
   it("offers the export download and the import form", async () => {
     const { page } = desk;
     await page.goto(url("/app/data"));
@@ -258,6 +278,7 @@ describe("no third-party hosts, keyboard, small screens", () => {
       ["phone-relays", "/app/relays"],
       ["phone-relay", `/app/relays/${showcase.pipelineId}`],
       ["phone-breakers", "/app/breakers"],
+      ["phone-schedules", "/app/schedules"],
       ["phone-data", "/app/data"],
     ];
     for (const [name, path] of pages) {

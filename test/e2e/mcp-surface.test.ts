@@ -59,18 +59,20 @@ describe.each(["v1", "v2"] as const)("SDK %s client", (version) => {
     expect(c.client.getServerCapabilities()?.resources?.subscribe).toBeFalsy();
   });
 
-  it("lists the four resource templates and reads a goal, a task, a pipeline and a breaker as JSON", async () => {
+  it("lists the five resource templates and reads a goal, a task, a pipeline, a breaker and a schedule as JSON", async () => {
     const { resourceTemplates } = await c.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual([
       "agent-runtime://goals/{goal_id}",
       "agent-runtime://tasks/{task_id}",
       "agent-runtime://pipelines/{pipeline_id}",
       "agent-runtime://breakers/{agent_id}",
+      "agent-runtime://schedules/{schedule_id}",
     ]);
     const goal = await callTool<Goal>(c.client, "create_goal", { name: `read by ${version}`, description: "d" });
     const task = await callTool<Task>(c.client, "create_task", { title: "t", goal_id: goal.id });
     const pipeline = await callTool<{ pipeline_id: string }>(c.client, "create_relay_pipeline", { name: "p", goal: "g", agent_types: ["researcher"] });
     await callTool(c.client, "circuit_breaker_trip", { agent_id: `breaker-${version}` });
+    const schedule = await callTool<{ schedule_id: string }>(c.client, "create_schedule", { title: `daily by ${version}`, cron: "0 9 * * *", timezone: "Europe/Berlin" });
 
     const read = async (uri: string) => {
       const { contents } = await c.client.readResource({ uri });
@@ -81,6 +83,7 @@ describe.each(["v1", "v2"] as const)("SDK %s client", (version) => {
     expect(await read(`agent-runtime://tasks/${task.id}`)).toMatchObject({ id: task.id, events: [] });
     expect(await read(`agent-runtime://pipelines/${pipeline.pipeline_id}`)).toMatchObject({ pipeline_id: pipeline.pipeline_id, status: "in_progress" });
     expect(await read(`agent-runtime://breakers/breaker-${version}`)).toMatchObject({ agent_id: `breaker-${version}`, state: "OPEN" });
+    expect(await read(`agent-runtime://schedules/${schedule.schedule_id}`)).toMatchObject({ schedule_id: schedule.schedule_id, status: "active", recent_runs: [] });
   });
 
   it("gets a JSON-RPC error naming the resource for an id that names nothing", async () => {

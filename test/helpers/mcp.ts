@@ -4,6 +4,7 @@
  */
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { expect } from "vitest";
+import { HINT_DEFAULTS } from "../../src/mcp/tool";
 import { MCP_URL, tokenFor, workerFetch } from "./oauth";
 
 export interface ToolCallResult {
@@ -54,4 +55,13 @@ export async function connectWith(token: string, path = "/mcp"): Promise<McpSess
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * A tool's hints as a client reads them: MCP's defaults for those it leaves out, and for a
+ * read-only tool, not destructive and idempotent (a read changes nothing).
+ */
+export function hintsOf(tool: { annotations?: Record<string, unknown> }): Record<"readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint", boolean> {
+  const hints = { ...HINT_DEFAULTS, ...(tool.annotations ?? {}) } as Record<"readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint", boolean>;
+  return hints.readOnlyHint ? { ...hints, destructiveHint: false, idempotentHint: true } : hints;
 }

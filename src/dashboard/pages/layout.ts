@@ -6,10 +6,11 @@
  */
 import { html, iconSprite, type Html } from "../html";
 
-export type Section = "goals" | "relays" | "breakers" | "data" | "notifications" | "keys";
+export type Section = "goals" | "schedules" | "relays" | "breakers" | "data" | "notifications" | "keys";
 
 const NAV: [Section, string, string][] = [
   ["goals", "/app", "Goals"],
+  ["schedules", "/app/schedules", "Schedules"],
   ["relays", "/app/relays", "Relays"],
   ["breakers", "/app/breakers", "Breakers"],
   ["data", "/app/data", "Export & import"],

@@ -27,7 +27,7 @@ const maxAttempts = z.number().int().min(1).max(LIMITS.maxAttempts);
 const createTask = defineTool({
   name: "create_task",
   title: "Create task",
-  description: "Add a task, optionally to a goal and after other tasks; see the instructions for role, run_when, not_before and retries.",
+  description: "Add a task, optionally to a goal and after other tasks.",
   input: z.strictObject({
     title: s.title,
     goal_id: s.id("goal").optional(),
@@ -51,9 +51,7 @@ const createTask = defineTool({
 const getNextTask = defineTool({
   name: "get_next_task",
   title: "Get next task",
-  description:
-    "Claim the next ready task you may take for agent_id under a lease, with its goal and inputs (without agent_id, only look); " +
-    "task is null with a reason when none is ready.",
+  description: "Claim the next ready task for agent_id under a lease, with its goal and inputs (without agent_id, only look).",
   input: z.strictObject({
     goal_id: s.id("goal").optional(),
     agent_id: s.agentId.optional().describe("claim it for this agent"),

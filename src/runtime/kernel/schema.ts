@@ -291,6 +291,52 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    name: "010_schedules",
+    sql: `
+      -- Recurring work (docs/schedules.md): at each due time the alarm makes one task from the
+      -- schedule's fields. The public id is random; seq gives "newest first" and list cursors.
+      CREATE TABLE schedules (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        goal_id INTEGER REFERENCES goals(id),
+        role TEXT,
+        priority INTEGER NOT NULL,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        -- Exactly one of the two rules is set; timezone applies to cron.
+        every_seconds INTEGER,
+        cron TEXT,
+        timezone TEXT NOT NULL,
+        overlap TEXT NOT NULL,
+        starts_at INTEGER,
+        ends_at INTEGER,
+        keep_runs INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        -- Set only while active: the due time of the next run.
+        next_run_at INTEGER,
+        last_run_at INTEGER,
+        last_task_id INTEGER,
+        runs INTEGER NOT NULL DEFAULT 0,
+        skipped_runs INTEGER NOT NULL DEFAULT 0,
+        -- Set while finished runs beyond keep_runs may be left to remove: a due time too.
+        prune_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX schedules_by_status ON schedules(status, seq);
+      CREATE INDEX schedules_due ON schedules(next_run_at) WHERE next_run_at IS NOT NULL;
+      CREATE INDEX schedules_prune ON schedules(prune_at) WHERE prune_at IS NOT NULL;
+
+      -- The schedule a task was made by; its runs in creation order, and its finished runs alone,
+      -- so that finding those beyond keep_runs reads index entries only.
+      ALTER TABLE tasks ADD COLUMN schedule_id TEXT REFERENCES schedules(id);
+      CREATE INDEX tasks_of_schedule ON tasks(schedule_id, id) WHERE schedule_id IS NOT NULL;
+      CREATE INDEX tasks_finished_of_schedule ON tasks(schedule_id, id)
+        WHERE schedule_id IS NOT NULL AND status IN ('completed', 'failed', 'cancelled');
+    `,
+  },
+  {
     name: "011_notify_outbox",
     sql: `
       -- Notifications waiting to be delivered to NOTIFY_URL (runtime/notify/), oldest id first.

@@ -72,6 +72,8 @@ export interface Task {
   lease_id: string | null;
   lease_expires_at: string | null;
   progress: string | null;
+  /** The schedule that made it (docs/schedules.md), or null. */
+  schedule_id: string | null;
 }
 
 export interface TaskRow extends Record<string, SqlStorageValue> {
@@ -106,6 +108,7 @@ export interface TaskRow extends Record<string, SqlStorageValue> {
   lease_expires_at: number | null;
   lease_seconds: number | null;
   progress: string | null;
+  schedule_id: string | null;
 }
 
 export interface Dependency {
@@ -190,6 +193,7 @@ export function toTasks(sql: SqlStorage, rows: TaskRow[]): Task[] {
       lease_id: row.lease_id,
       lease_expires_at: iso(row.lease_expires_at),
       progress: row.progress,
+      schedule_id: row.schedule_id,
     };
   });
 }
