@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorize, callTool, connectV2, showLogsOnFailure, startDevServer, type DevServer } from "../e2e/harness";
+import { expectAccessible } from "./axe";
 import { hostsOf, launchChromium, openPage, screenshot, signIn, type DashboardBrowser, type OpenedPage } from "./browser";
 import { seedShowcase, type Showcase } from "./fixtures";
 import "./matchers";
@@ -75,6 +76,7 @@ describe("export and import through the browser", () => {
     const message = await upload(onTarget.page, target, "broken.json", Buffer.from('{"format": "agent-runtime-export", '));
     await expect(message).toContainText("Refused, nothing was imported: the file is not JSON");
     await expect(message).toHaveAttribute("role", "alert");
+    await expectAccessible(onTarget.page, "an import refused");
     await onTarget.page.goto(`${target.origin}/app`);
     await expect(onTarget.page.locator(".empty")).toContainText("No goals yet");
   });
@@ -90,6 +92,7 @@ describe("export and import through the browser", () => {
     await expect(message).toContainText("Imported");
     await expect(message).toContainText("1 goals, 11 tasks, 2 pipelines, 3 breakers");
     await screenshot(onTarget.page, "import-done");
+    await expectAccessible(onTarget.page, "an import done");
     const again = await download(onTarget.page, target);
     expect(again.bytes.equals(exported)).toBe(true);
     // And the pages show the imported data.
