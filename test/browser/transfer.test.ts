@@ -3,7 +3,9 @@
  * instance and comes back out of it byte for byte; a file that is malformed or too large, and any
  * file once the instance holds data, is refused with a visible message and changes nothing.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorize, callTool, connectV2, showLogsOnFailure, startDevServer, type DevServer } from "../e2e/harness";
@@ -48,11 +50,22 @@ async function download(page: Page, server: DevServer): Promise<{ bytes: Buffer;
   return { bytes: await readFile((await file.path())!), name: file.suggestedFilename() };
 }
 
-/** Chooses a file on the import form and submits it; returns the message the page shows. */
+/**
+ * Chooses a file on the import form and submits it; returns the message the page shows. The file
+ * is chosen by its path on disk, as a person picks one: a buffer travels to the browser inside one
+ * protocol message, which on a loaded machine took more than Playwright's 30 s for 16 MiB.
+ */
 async function upload(page: Page, server: DevServer, name: string, bytes: Buffer) {
-  await page.goto(`${server.origin}/app/data`);
-  await page.getByLabel("Export file (.json)").setInputFiles({ name, mimeType: "application/json", buffer: bytes });
-  await Promise.all([page.waitForURL(`${server.origin}/import`), page.getByRole("button", { name: "Import" }).click()]);
+  const dir = await mkdtemp(join(tmpdir(), "agent-runtime-upload-"));
+  try {
+    const file = join(dir, name);
+    await writeFile(file, bytes);
+    await page.goto(`${server.origin}/app/data`);
+    await page.getByLabel("Export file (.json)").setInputFiles(file);
+    await Promise.all([page.waitForURL(`${server.origin}/import`), page.getByRole("button", { name: "Import" }).click()]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
   return page.locator("#import-result");
 }
 
