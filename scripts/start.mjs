@@ -4,8 +4,8 @@
 // outside connections, and prints the dashboard's and the MCP endpoint's URLs once they answer.
 // Data lives under .wrangler/ and survives restarts.
 //
-// wrangler and its workerd processes run in a process group of their own, and end with this
-// process: on Ctrl-C, on SIGTERM or SIGHUP to it, and when the process that started it goes away
+// wrangler and its workerd processes run in a process group of their own (not on Windows, which
+// has none to signal), and end with this process: on Ctrl-C, on SIGTERM or SIGHUP to it, and when the process that started it goes away
 // (SIGTERM to `npm start` ends npm's shell without passing the signal on). Arguments go to
 // `wrangler dev`; with `--env-file` (yours instead of .dev.vars) .dev.vars is left alone.
 import { spawn } from "node:child_process";
@@ -27,12 +27,14 @@ if (!extra.some((arg) => arg === "--env-file" || arg.startsWith("--env-file=")))
   for (const line of ensureDevVars(root).lines) console.log(line);
 }
 
+// Windows has no process groups to signal (and a detached child gets a console of its own).
+const ownGroup = process.platform !== "win32";
 const wrangler = spawn(join(root, "node_modules", ".bin", "wrangler"), ["dev", "--ip", "127.0.0.1", "--port", port, "--var", `MCP_RESOURCE:${mcpUrl}`, ...extra], {
   cwd: root,
   // Its own group, so that stopping reaches every process wrangler starts. A group in the
   // background must not read the terminal: wrangler's keyboard shortcuts are off.
-  detached: true,
-  stdio: ["ignore", "inherit", "inherit"],
+  detached: ownGroup,
+  stdio: [ownGroup ? "ignore" : "inherit", "inherit", "inherit"],
   env: {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
@@ -53,13 +55,13 @@ wrangler.once("error", (error) => {
   process.exit(1);
 });
 
-/** Sends `signal` to every process of wrangler's group; false when none is left. */
+/** Sends `signal` to every process of wrangler's group (to wrangler alone on Windows). */
 function signalGroup(signal) {
   try {
-    process.kill(-wrangler.pid, signal);
-    return true;
+    if (ownGroup) process.kill(-wrangler.pid, signal);
+    else wrangler.kill(signal);
   } catch {
-    return false;
+    // Gone already.
   }
 }
 
