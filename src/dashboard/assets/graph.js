@@ -7,7 +7,7 @@
  * Each node is a focusable button whose spoken name starts with exactly the words it shows (WCAG
  * 2.5.3, Label in Name) and goes on with what the drawing abbreviates. Its lines are HTML inside
  * the SVG, so the browser cuts a line that does not fit with an ellipsis, always, and the words
- * stay whole in the page; on focus and on hover the whole title shows above the node. Tab follows
+ * stay whole in the page; on focus and on hover the whole title shows below the node. Tab follows
  * the drawing top to bottom, arrow keys follow the edges (Up: a dependency, Down: a dependent,
  * Left/Right: the neighbours in the row), Enter shows the task's details below. States differ in
  * icon, words, outline and fill pattern, not only in colour (style.css).
