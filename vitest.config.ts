@@ -1,6 +1,12 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+/**
+ * The end-to-end and browser files run after the workerd tests, as one group, two files at a time:
+ * vitest runs projects of the same `groupOrder` together and needs them to agree on `maxWorkers`.
+ */
+const SIDE_BY_SIDE = { maxWorkers: 2, sequence: { groupOrder: 1 } };
+
 export default defineConfig({
   test: {
     projects: [
@@ -26,6 +32,15 @@ export default defineConfig({
           name: "unit",
           include: ["test/**/*.test.ts"],
           exclude: ["test/e2e/**", "test/browser/**", "test/notify/**"],
+          // Two workerd runners, each taking file after file with its modules loaded once: the
+          // module graph (the MCP SDK, zod, the OAuth provider…) took half of the project's time
+          // when every file loaded it again. Files share a runner's storage, which the tests
+          // allow: each uses Durable Objects of its own (fresh user ids) and random addresses.
+          isolate: false,
+          maxWorkers: 2,
+          // Some tests make hundreds of calls into an object; on a loaded 2-core machine that can
+          // take longer than vitest's default 5 s (a time limit, not an assertion).
+          testTimeout: 30_000,
         },
       },
       {
@@ -65,14 +80,16 @@ export default defineConfig({
         },
       },
       {
-        // End to end: a real `wrangler dev` and the real MCP SDK clients over HTTP, from Node.
+        // End to end: a real `wrangler dev` and the real MCP SDK clients over HTTP, from Node. Each
+        // file starts its own server (own port, state and dev registry), so files run side by
+        // side with the browser's; most of their time is waiting for servers and clocks.
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          ...SIDE_BY_SIDE,
         },
       },
       {
@@ -87,7 +104,7 @@ export default defineConfig({
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          ...SIDE_BY_SIDE,
         },
       },
     ],

@@ -1,6 +1,7 @@
 // Types of scripts/deploy.mjs for the tests that import its parts (test/e2e/deploy.test.ts).
 export declare const SECRET: "OWNER_PASSWORD";
 export declare const MIN_PASSWORD_LENGTH: number;
+export declare const HELP: string;
 export interface DeployOutput {
   workerName: string | null;
   targets: string[];

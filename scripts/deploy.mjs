@@ -5,7 +5,8 @@
 //   3. when the deployed Worker has no OWNER_PASSWORD: asks for one (hidden input) or generates
 //      one and prints it once, and stores it with `wrangler secret put`;
 //   4. prints the MCP URL to paste into a client.
-// Extra arguments go to `wrangler deploy` (`npm run deploy -- --name my-runtime`).
+// Extra arguments go to `wrangler deploy` (`npm run deploy -- --name my-runtime`); `--help` says
+// all this and calls nothing.
 // WRANGLER_BIN replaces node_modules/.bin/wrangler: the tests run a stub that records its calls.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -112,6 +113,25 @@ export function hasSecret(listOutput, name = SECRET) {
   if (!Array.isArray(secrets)) throw new Error("wrangler secret list printed no JSON list");
   return secrets.some((secret) => secret?.name === name);
 }
+
+/** What `npm run deploy -- --help` prints. */
+export const HELP = `Usage: npm run deploy [-- <wrangler deploy arguments>]
+
+Deploys Agent Runtime to your Cloudflare account as your own instance:
+  1. checks that wrangler is logged in (run \`npx wrangler login\` first);
+  2. runs \`wrangler deploy\` (the first deploy creates the OAUTH_KV namespace);
+  3. when the Worker has no ${SECRET}: asks for one at a terminal (Enter alone generates one;
+     without a terminal one is generated) and stores it with \`wrangler secret put\`;
+     an existing one is kept;
+  4. prints the MCP URL to paste into your client.
+
+Arguments after \`--\` go to \`wrangler deploy\`, e.g.:
+  npm run deploy -- --name my-runtime                 another Worker name
+  npm run deploy -- --var MCP_RESOURCE:https://mcp.example.com/mcp
+  npm run deploy -- --dry-run --outdir dist           build only: nothing is deployed or set
+Every option of wrangler deploy: npx wrangler deploy --help
+More: ${DOCS}
+`;
 
 /** 24 random base64url characters (144 bits). */
 export function generatePassword() {
@@ -221,6 +241,10 @@ export async function main({
   const say = (text = "") => output.write(`${text}\n`);
   const complain = (text) => errors.write(`${text}\n`);
 
+  if (args.includes("--help") || args.includes("-h")) {
+    output.write(HELP);
+    return 0;
+  }
   if (args.includes("--dry-run")) return (await wrangler(bin, ["deploy", ...args], { inherit: true })).code;
 
   const whoami = await wrangler(bin, ["whoami", "--json"]);

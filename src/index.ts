@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { resolveAgentKey, serveCheckingKeys, type KeyChecker } from "./auth/agent-keys";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
 import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
-import { mcpEndpoint, refusal } from "./auth/resource";
+import { mcpEndpoint, pageRedirect, refusal } from "./auth/resource";
 import { guardStrangers } from "./auth/strangers";
 import { handleDashboard, isDashboardPath } from "./dashboard/routes";
 import { mcpApiHandler } from "./mcp/server";
@@ -79,6 +79,7 @@ function providerFor(resource: string): OAuthProvider {
 export default {
   fetch(request, env, ctx) {
     const endpoint = mcpEndpoint(request.url, env.MCP_RESOURCE);
+    if (endpoint.kind === "elsewhere") return pageRedirect(request, endpoint) ?? refusal(endpoint);
     if (endpoint.kind !== "served") return refusal(endpoint);
     // A copy of env per request: the provider stores its helpers (for one resource) on the env it
     // is given, and the shared env object must not keep another origin's helpers.

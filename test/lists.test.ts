@@ -154,10 +154,10 @@ describe("brief items by default, whole objects with view full", () => {
       expect(tool.inputSchema.properties!.view, name).toMatchObject({ enum: ["brief", "full"], default: "brief" });
       expect(tool.inputSchema.properties!.cursor, name).toMatchObject({ type: "string" });
       expect(tool.description, name).toMatch(/brief items unless view is "full"/);
-      const output = tool.outputSchema as { properties: Record<string, { type?: unknown; items?: { type: string } }> };
+      const output = tool.outputSchema as { properties: Record<string, { type?: unknown; items?: { type: string }; anyOf?: unknown[] }> };
       expect(Object.keys(output.properties), name).toEqual(expect.arrayContaining([key, "count", "next_cursor"]));
       expect(output.properties[key], name).toMatchObject({ type: "array", items: { type: "object" } });
-      expect(output.properties.next_cursor.type, name).toEqual(["string", "null"]);
+      expect(output.properties.next_cursor, name).toEqual({ anyOf: [{ type: "string" }, { type: "null" }] });
     }
   });
 });

@@ -80,6 +80,41 @@ describe("a request on another origin than MCP_RESOURCE", () => {
     });
   }
 
+  describe("opened in a browser", () => {
+    const browser = { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "Sec-Fetch-Mode": "navigate" };
+
+    it("sends the browser to the same page on the configured origin, query included", async () => {
+      for (const path of ["/", "/app/goals/3?view=table", "/authorize?client_id=c&state=s"]) {
+        for (const method of ["GET", "HEAD"]) {
+          const response = await workerFetch(`http://127.0.0.1:8787${path}`, { method, headers: browser, redirect: "manual" });
+          expect(response.status, `${method} ${path}`).toBe(307);
+          expect(response.headers.get("Location")).toBe(`${ORIGIN}${path}`);
+        }
+      }
+    });
+
+    it("never sends it to another host, whatever the path looks like", async () => {
+      const response = await workerFetch("http://127.0.0.1:8787//evil.example/app", { headers: browser, redirect: "manual" });
+      expect(response.status).toBe(307);
+      const location = new URL(response.headers.get("Location")!);
+      expect(location.origin).toBe(ORIGIN);
+      expect(location.pathname).toBe("//evil.example/app");
+    });
+
+    it("keeps the JSON 400 for what is not a page: API clients, a page's own fetches, writes", async () => {
+      const notPages: RequestInit[] = [
+        { headers: { Accept: "application/json" } },
+        { headers: { Accept: "*/*", "Sec-Fetch-Mode": "cors" } },
+        { method: "POST", headers: browser, body: "{}" },
+      ];
+      for (const init of notPages) {
+        const response = await workerFetch("http://127.0.0.1:8787/mcp", { ...init, redirect: "manual" });
+        expect(response.status, JSON.stringify(init)).toBe(400);
+        expect(await response.json()).toMatchObject({ error: "misdirected_request", mcp_url: MCP_URL });
+      }
+    });
+  });
+
   it("is served as usual on the configured origin", async () => {
     const response = await workerFetch(`${ORIGIN}/.well-known/oauth-protected-resource/mcp`);
     expect(response.status).toBe(200);

@@ -239,6 +239,35 @@ describe("goals", () => {
     expect(current).toMatchObject({ status: "active", completed_at: null });
   });
 
+  it("was updated when its tasks last changed: created, moved or edited; never moved back", async () => {
+    const runtime = freshRuntime();
+    const goal = value(await runtime.createGoal({ name: "g", description: "" }));
+    const updatedAt = async () => value(await runtime.getGoal(goal.id)).updated_at;
+    // Time is moved by setting the goal's stored time, not by waiting.
+    const setUpdatedAt = (ms: number) => withSql(runtime, (sql) => sql.exec(`UPDATE goals SET updated_at = ? WHERE id = ?`, ms, goal.id));
+    const longAgo = Date.parse("2020-01-01T00:00:00.000Z");
+
+    await setUpdatedAt(longAgo);
+    const a = await task(runtime, { title: "a", goal_id: goal.id });
+    expect(await updatedAt()).toBe(a.updated_at);
+
+    await setUpdatedAt(longAgo);
+    const started = value(await runtime.updateTaskStatus({ task_id: a.id, status: "in_progress" }));
+    expect(await updatedAt()).toBe(started.updated_at);
+
+    await setUpdatedAt(longAgo);
+    const edited = value(await runtime.updateTask({ task_id: a.id, title: "a, renamed" }));
+    expect(await updatedAt()).toBe(edited.updated_at);
+
+    // The status stays active throughout: the time moved without a change of status.
+    expect(value(await runtime.getGoal(goal.id)).status).toBe("active");
+
+    const later = Date.now() + 3600_000;
+    await setUpdatedAt(later);
+    await runtime.updateTaskStatus({ task_id: a.id, status: "completed" });
+    expect(await updatedAt()).toBe(new Date(later).toISOString());
+  });
+
   it("does not count cancelled tasks as work left to do", async () => {
     const runtime = freshRuntime();
     const goal = value(await runtime.createGoal({ name: "g", description: "" }));

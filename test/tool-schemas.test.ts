@@ -38,7 +38,7 @@ describe("output schemas", () => {
     expect(output("get_task").properties).toMatchObject({
       id: { type: "number" },
       status: { enum: [...TASK_STATUSES] },
-      lease_expires_at: { type: ["string", "null"] },
+      lease_expires_at: { anyOf: [{ type: "string" }, { type: "null" }] },
       events: { type: "array", items: { type: "object" } },
     });
     // The task's 27 fields, and what get_task adds: its history, its goal and its inputs.
@@ -47,7 +47,7 @@ describe("output schemas", () => {
 
   it("declare a shared shape nested in another tool's result as an object; its owner describes its fields", () => {
     // get_task describes a task; get_next_task and list_tasks only say "an object".
-    expect(output("get_next_task").properties.task).toEqual({ type: ["object", "null"] });
+    expect(output("get_next_task").properties.task).toEqual({ anyOf: [{ type: "object" }, { type: "null" }] });
     expect(output("list_tasks").properties.tasks).toEqual({ type: "array", items: { type: "object" } });
     // A result that is a shape owned by another tool is declared as an object as a whole.
     expect(byName.get("create_task")!.output).toEqual({ type: "object" });
@@ -55,13 +55,40 @@ describe("output schemas", () => {
     expect(output("circuit_breaker_trip").properties.breaker).toEqual({ type: "object" });
     expect(output("circuit_breaker_status").properties.state).toEqual({ enum: [...BREAKER_STATES] });
     // The baton's owner describes it inside its answer.
-    expect(output("get_relay_baton").properties.baton).toMatchObject({ type: ["object", "null"], properties: { baton_id: { type: "string" } } });
+    expect(output("get_relay_baton").properties.baton).toMatchObject({ anyOf: [{ type: "object", properties: { baton_id: { type: "string" } } }, { type: "null" }] });
     expect(output("advance_relay").properties.baton).toEqual({ type: "object" });
   });
 
-  it("write T | null as a type list, enums included", () => {
+  it("write T | null as branches of one type each, and a nullable enum as its values and null", () => {
     expect(output("get_relay_status").properties.failure_reason).toEqual({ enum: ["budget_exhausted", "retries_exhausted", null] });
-    expect(output("get_goal").properties.completed_at).toEqual({ type: ["string", "null"] });
+    expect(output("get_goal").properties.completed_at).toEqual({ anyOf: [{ type: "string" }, { type: "null" }] });
+  });
+
+});
+
+describe("every schema, input and output", () => {
+  // A `type` list (`["string", "null"]`) is legal JSON Schema, but clients that map tool schemas
+  // onto a one-type dialect (Gemini's OpenAPI subset) refuse the tool or drop the constraint, and
+  // the MCP Inspector's schema lint warns about each one. Nor may a schema accept anything at all.
+  it("gives every value one type or a list of values: no type lists, no schema without a constraint", () => {
+    const found: string[] = [];
+    const visit = (node: unknown, path: string) => {
+      if (typeof node !== "object" || node === null || Array.isArray(node)) {
+        if (typeof node === "boolean") found.push(`${path}: the schema ${String(node)}`);
+        return;
+      }
+      const schema = node as Record<string, unknown>;
+      if (Array.isArray(schema.type)) found.push(`${path}: type ${JSON.stringify(schema.type)}`);
+      if (!["type", "enum", "const", "anyOf", "oneOf", "allOf", "properties", "items"].some((key) => key in schema)) found.push(`${path}: no constraint`);
+      for (const [name, sub] of Object.entries((schema.properties as object | undefined) ?? {})) visit(sub, `${path}.${name}`);
+      for (const key of ["anyOf", "oneOf", "allOf"]) (schema[key] as unknown[] | undefined)?.forEach((sub, i) => visit(sub, `${path}.${key}[${i}]`));
+      for (const key of ["items", "additionalProperties"]) if (key in schema && typeof schema[key] === "object") visit(schema[key], `${path}.${key}`);
+    };
+    for (const [name, { input: inputSchema, output: outputSchema }] of byName) {
+      visit(inputSchema, `${name} input`);
+      visit(outputSchema, `${name} output`);
+    }
+    expect(found).toEqual([]);
   });
 });
 

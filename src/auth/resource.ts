@@ -101,3 +101,20 @@ function isLoopback(hostname: string): boolean {
   const ipv4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return ipv4 !== null && ipv4.slice(1).every((octet) => Number(octet) <= 255);
 }
+
+/**
+ * A person's browser opening a page on an origin that does not serve the endpoint (typically
+ * `http://127.0.0.1:8787/`, the address wrangler prints, when the server is `localhost`) is sent
+ * to the same page on the endpoint's origin instead of a JSON refusal. Only a navigation (GET or
+ * HEAD asking for HTML); API clients keep the 400 that names the URL. The path and query are kept
+ * as sent, never resolved against anything, so no request can send the browser to another host.
+ */
+export function pageRedirect(request: Request, endpoint: Extract<Endpoint, { kind: "elsewhere" }>): Response | null {
+  if (request.method !== "GET" && request.method !== "HEAD") return null;
+  const navigation = request.headers.get("Sec-Fetch-Mode") === "navigate" || (request.headers.get("Accept") ?? "").includes("text/html");
+  if (!navigation) return null;
+  const { pathname, search } = new URL(request.url);
+  const location = `${new URL(endpoint.mcpUrl).origin}${pathname}${search}`;
+  // 307, not permanent: MCP_RESOURCE may change, and a browser would remember a 308.
+  return new Response(null, { status: 307, headers: { Location: location, "Cache-Control": "no-store" } });
+}

@@ -36,7 +36,7 @@ export const ENDPOINTS = {
       "list_schedules",
       "update_schedule",
     ],
-    budget: 3_000,
+    budget: 3_300,
   },
   /** Agents running in a relay pipeline, and whoever starts and watches pipelines. */
   "/mcp/relay": {
@@ -61,7 +61,7 @@ export const ENDPOINTS = {
 export type EndpointPath = keyof typeof ENDPOINTS;
 
 /** The most any one tool's definition may cost in tools/list, in tokens. */
-export const TOOL_BUDGET = 450;
+export const TOOL_BUDGET = 500;
 
 /** The endpoint a request path names, or undefined (then the request is answered 404). */
 export function endpointOf(path: string): EndpointPath | undefined {

@@ -10,8 +10,12 @@
  *     result is declared as an object: its fields are described once, by the tool that owns its
  *     shape (./shapes.ts) — a task's by get_task, a breaker's by circuit_breaker_status.
  *   - Both lose what says nothing: `$schema`, the safe-integer bounds zod puts on every integer,
- *     `propertyNames: {type: string}`, an empty `additionalProperties`; `T | null` is written as a
- *     type list instead of an `anyOf`.
+ *     `propertyNames: {type: string}`, an empty `additionalProperties`.
+ *   - `T | null` is `anyOf: [{type: T}, {type: "null"}]`, one type per branch, as zod writes it
+ *     for most types. zod writes a `type` list (`["string", "null"]`) for the simple ones: shorter
+ *     and legal, but clients that map tool schemas onto a one-type dialect (Gemini's OpenAPI
+ *     subset) refuse it, and the MCP Inspector's schema lint warns about each. A nullable output
+ *     enum is its values and `null`, with no type at all.
  *
  * Converting is slow next to a tool call, so each schema is converted once per isolate (the
  * caller keeps the result); the objects are frozen because every request shares them.
@@ -94,7 +98,7 @@ function compact(schema: Mutable, where: Where): Mutable {
     if (Array.isArray(out.enum) && out.type === "string") delete out.type;
     if ("const" in out && typeof out.type === "string") delete out.type;
   }
-  out = mergeNullable(out);
+  out = nullableEnum(oneTypePerBranch(out));
   return out;
 }
 
@@ -117,21 +121,29 @@ function isObjectSchema(schema: Mutable): boolean {
   return schema.type === "object";
 }
 
-/** `{anyOf: [{type: T, …}, {type: "null"}]}` → `{type: [T, "null"], …}`: the same schema, shorter. */
-function mergeNullable(schema: Mutable): Mutable {
+/** Keywords that annotate rather than constrain: they stay beside an `anyOf`, not in its branches. */
+const ANNOTATIONS = new Set([...PROSE, "default"]);
+
+/** `{type: [T, "null"], …}` → `{anyOf: [{type: T, …}, {type: "null"}]}`: the same schema, one type per branch. */
+function oneTypePerBranch(schema: Mutable): Mutable {
+  const { type, ...rest } = schema;
+  if (!Array.isArray(type)) return schema;
+  const outside = Object.fromEntries(Object.entries(rest).filter(([key]) => ANNOTATIONS.has(key)));
+  const inside = Object.fromEntries(Object.entries(rest).filter(([key]) => !ANNOTATIONS.has(key)));
+  return { ...outside, anyOf: type.map((one: unknown) => (one === "null" ? { type: "null" } : { type: one, ...inside })) };
+}
+
+/** `{anyOf: [{enum: [a, b]}, {type: "null"}]}` → `{enum: [a, b, null]}`: the same schema, shorter and with no type. */
+function nullableEnum(schema: Mutable): Mutable {
   const branches = schema.anyOf;
   if (!Array.isArray(branches) || branches.length !== 2) return schema;
   const isNull = (branch: unknown) => isObject(branch) && Object.keys(branch).length === 1 && branch.type === "null";
   const nullAt = branches.findIndex(isNull);
   if (nullAt === -1) return schema;
   const other: unknown = branches[1 - nullAt];
-  if (!isObject(other) || "anyOf" in other || "oneOf" in other || "const" in other) return schema;
-  // An enum without a type (see above) takes null as one more value.
-  if (other.type === undefined && Array.isArray(other.enum)) return { ...withoutAnyOf(schema), ...other, enum: [...other.enum, null] };
-  if (typeof other.type !== "string") return schema;
-  const merged: Mutable = { ...other, ...withoutAnyOf(schema), type: [other.type, "null"] };
-  if (Array.isArray(other.enum)) merged.enum = [...other.enum, null];
-  return merged;
+  // An output enum has lost its type (see above): null is one more value.
+  if (!isObject(other) || other.type !== undefined || !Array.isArray(other.enum)) return schema;
+  return { ...withoutAnyOf(schema), ...other, enum: [...other.enum, null] };
 }
 
 function withoutAnyOf(schema: Mutable): Mutable {

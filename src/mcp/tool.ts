@@ -49,8 +49,8 @@ export interface ToolCall {
 }
 
 export interface ToolDefinition<Input extends z.ZodObject, Output extends z.ZodObject, Context> {
+  /** The tool's one name: no separate display title, which would only repeat it in every agent's context. */
   name: string;
-  title: string;
   description: string;
   input: Input;
   output: Output;
@@ -128,7 +128,6 @@ function advertised(schema: z.ZodObject, io: "input" | "output", tool: string): 
 }
 
 interface ToolConfig {
-  title: string;
   description: string;
   inputSchema: StandardSchemaWithJSON;
   outputSchema: StandardSchemaWithJSON;
@@ -160,11 +159,9 @@ function configOf<Context>(tool: AnyTool<Context>): ToolConfig {
   let config = configs.get(key);
   if (!config) {
     config = {
-      title: tool.title,
       description: tool.description,
       inputSchema: advertised(tool.input, "input", tool.name),
       outputSchema: advertised(tool.output, "output", tool.name),
-      // The title is the tool's own `title`; annotations carry only the hints.
       annotations: leanHints(tool.annotations),
     };
     configs.set(key, config);

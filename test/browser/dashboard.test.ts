@@ -9,6 +9,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorize, callTool, connectV2, showLogsOnFailure, startDevServer, type DevServer, type V2Client } from "../e2e/harness";
+import { expectAccessible } from "./axe";
 import { hostsOf, launchChromium, markPage, openPage, samePage, screenshot, signIn, type DashboardBrowser, type OpenedPage } from "./browser";
 import { seedShowcase, type Showcase } from "./fixtures";
 import "./matchers";
@@ -90,13 +91,13 @@ describe("the pages", () => {
       await expect(node(page, id)).toHaveClass(new RegExp(`st-${state}`));
       await expect(node(page, id)).toHaveAttribute("role", "button");
       await expect(node(page, id)).toHaveAttribute("tabindex", "0");
-      await expect(node(page, id).locator(".nstate")).toContainText(words);
-      await expect(node(page, id)).toHaveAttribute("aria-label", new RegExp(`^Task ${id}: .*\\b${words}\\.`));
+      await expect(node(page, id).locator(".nstate")).toHaveText(`${words} · #${id}`);
+      // Its name says first what it shows (WCAG 2.5.3, Label in Name).
+      await expect(node(page, id)).toHaveAttribute("aria-label", new RegExp(`^[^.]+\\. ${words} · #${id}\\.`));
     }
     // In progress: the agent and the lease's end, drawn and spoken.
     await expect(node(page, t.api).locator(".nmore")).toContainText("coder-1 · until");
-    await expect(node(page, t.api)).toHaveAttribute("aria-label", /Claimed by coder-1, lease ends /);
-    await expect(node(page, t.api).locator("title")).toHaveText(/Task \d+: Build the API/);
+    await expect(node(page, t.api)).toHaveAttribute("aria-label", new RegExp(`^Build the API\\. In progress · #${t.api}\\. coder-1 · until \\d\\d:\\d\\d\\. Claimed by coder-1, lease ends `));
     // Edges from each dependency to its dependent: 13 dependencies in the fixture.
     await expect(page.locator("#graph .edge")).toHaveCount(13);
     await expect(page.locator(`#graph .edge[data-from="${t.api}"][data-to="${t.docs}"]`)).toHaveCount(1);
@@ -127,6 +128,46 @@ describe("the pages", () => {
     // The same tasks as a table, for reading without the drawing.
     await page.getByText("The tasks as a table").click();
     await expect(page.locator("#task-table tbody tr")).toHaveCount(11);
+  });
+
+  it("cuts a title too long for its node with an ellipsis, and shows it whole on focus and on hover", async () => {
+    const { page } = desk;
+    const long = "Reconcile every invoice of the last fiscal year with the bank statements, by hand";
+    const goal = await callTool<{ id: number }>(client, "create_goal", { name: "Year-end closing", description: "The books, closed." });
+    const cut = await callTool<{ id: number }>(client, "create_task", { title: long, goal_id: goal.id });
+    const short = await callTool<{ id: number }>(client, "create_task", { title: "File it", goal_id: goal.id, dependencies: [cut.id] });
+    await page.goto(url(`/app/goals/${goal.id}`));
+    await expect(nodes(page)).toHaveCount(2);
+    const title = node(page, cut.id).locator(".ntitle");
+    // The words stay whole in the page (and in the node's name); the line is cut where it ends.
+    await expect(title).toHaveText(long);
+    await expect(node(page, cut.id)).toHaveAttribute("aria-label", new RegExp(`^${long}\\. Ready · #${cut.id}\\.`));
+    expect(await page.evaluate<boolean>(`(() => { const line = document.querySelector("#task-${cut.id} .ntitle"); return line.scrollWidth > line.clientWidth; })()`)).toBe(true);
+    // Every line of every node that does not fit ends in an ellipsis, drawn by the browser.
+    const lineStyles = await page.evaluate<string[]>(
+      `[...new Set([...document.querySelectorAll("#graph .nlines div")].map((line) => { const s = getComputedStyle(line); return s.textOverflow + " " + s.overflow + " " + s.whiteSpace; }))]`,
+    );
+    expect(lineStyles).toEqual(["ellipsis hidden nowrap"]);
+
+    const tip = page.locator("#graph .graph-tip");
+    await node(page, cut.id).focus();
+    await expect(tip).toBeVisible();
+    await expect(tip).toHaveText(long);
+    await screenshot(page, "goal-long-title");
+    await page.keyboard.press("Escape");
+    await expect(tip).not.toBeVisible();
+    // A title that fits needs no tip.
+    await node(page, short.id).focus();
+    await expect(tip).not.toBeVisible();
+    await node(page, cut.id).hover();
+    await expect(tip).toBeVisible();
+    await expect(tip).toHaveText(long);
+    // The pointer may move onto the tip; it goes when the pointer leaves both.
+    await tip.hover();
+    await expect(tip).toBeVisible();
+    await page.mouse.move(1, 1);
+    await node(page, short.id).focus();
+    await expect(tip).not.toBeVisible();
   });
 
   it("shows a relay pipeline step by step: agent, status, scores against their gates, tokens against the budget", async () => {
@@ -192,6 +233,35 @@ describe("the pages", () => {
     await expect(page.getByRole("link", { name: "Download the export" })).toHaveAttribute("href", "/export");
     await expect(page.getByLabel("Export file (.json)")).toBeVisible();
     await screenshot(page, "data");
+  });
+});
+
+describe("accessible by a standard: axe-core's WCAG 2.1 A and AA rules, on every page with real data", () => {
+  // One line per page, as a person sees it: a page added to the dashboard adds its line here.
+  const pages: [string, () => string, ((page: Page) => Promise<void>)?][] = [
+    ["the goals", () => "/app"],
+    ["a goal's task graph", () => `/app/goals/${showcase.goalId}`, async (page) => void (await expect(nodes(page)).toHaveCount(11))],
+    ["a goal's task graph with a task's details open", () => `/app/goals/${showcase.goalId}`, (page) => node(page, showcase.tasks.api).focus()],
+    ["the relays", () => "/app/relays"],
+    ["a relay's steps", () => `/app/relays/${showcase.pipelineId}`],
+    ["the breakers", () => "/app/breakers"],
+    ["export and import", () => "/app/data"],
+  ];
+  it.each(pages)("%s", async (name, path, ready) => {
+    const { page } = desk;
+    await page.goto(url(path()));
+    await ready?.(page);
+    await expectAccessible(page, name);
+  });
+
+  it("the sign-in form, also when it refuses a password", async () => {
+    const { page, context } = await openPage(chromium);
+    await page.goto(url("/"));
+    await expectAccessible(page, "the sign-in form");
+    await signIn(page, server, "not the password");
+    await expect(page.getByRole("alert")).toHaveText("Wrong password.");
+    await expectAccessible(page, "the sign-in form saying the password was wrong");
+    await context.close();
   });
 });
 

@@ -3,10 +3,13 @@
  * instance and comes back out of it byte for byte; a file that is malformed or too large, and any
  * file once the instance holds data, is refused with a visible message and changes nothing.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorize, callTool, connectV2, showLogsOnFailure, startDevServer, type DevServer } from "../e2e/harness";
+import { expectAccessible } from "./axe";
 import { hostsOf, launchChromium, openPage, screenshot, signIn, type DashboardBrowser, type OpenedPage } from "./browser";
 import { seedShowcase, type Showcase } from "./fixtures";
 import "./matchers";
@@ -47,11 +50,22 @@ async function download(page: Page, server: DevServer): Promise<{ bytes: Buffer;
   return { bytes: await readFile((await file.path())!), name: file.suggestedFilename() };
 }
 
-/** Chooses a file on the import form and submits it; returns the message the page shows. */
+/**
+ * Chooses a file on the import form and submits it; returns the message the page shows. The file
+ * is chosen by its path on disk, as a person picks one: a buffer travels to the browser inside one
+ * protocol message, which on a loaded machine took more than Playwright's 30 s for 16 MiB.
+ */
 async function upload(page: Page, server: DevServer, name: string, bytes: Buffer) {
-  await page.goto(`${server.origin}/app/data`);
-  await page.getByLabel("Export file (.json)").setInputFiles({ name, mimeType: "application/json", buffer: bytes });
-  await Promise.all([page.waitForURL(`${server.origin}/import`), page.getByRole("button", { name: "Import" }).click()]);
+  const dir = await mkdtemp(join(tmpdir(), "agent-runtime-upload-"));
+  try {
+    const file = join(dir, name);
+    await writeFile(file, bytes);
+    await page.goto(`${server.origin}/app/data`);
+    await page.getByLabel("Export file (.json)").setInputFiles(file);
+    await Promise.all([page.waitForURL(`${server.origin}/import`), page.getByRole("button", { name: "Import" }).click()]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
   return page.locator("#import-result");
 }
 
@@ -75,6 +89,7 @@ describe("export and import through the browser", () => {
     const message = await upload(onTarget.page, target, "broken.json", Buffer.from('{"format": "agent-runtime-export", '));
     await expect(message).toContainText("Refused, nothing was imported: the file is not JSON");
     await expect(message).toHaveAttribute("role", "alert");
+    await expectAccessible(onTarget.page, "an import refused");
     await onTarget.page.goto(`${target.origin}/app`);
     await expect(onTarget.page.locator(".empty")).toContainText("No goals yet");
   });
@@ -90,6 +105,7 @@ describe("export and import through the browser", () => {
     await expect(message).toContainText("Imported");
     await expect(message).toContainText("1 goals, 11 tasks, 2 pipelines, 3 breakers");
     await screenshot(onTarget.page, "import-done");
+    await expectAccessible(onTarget.page, "an import done");
     const again = await download(onTarget.page, target);
     expect(again.bytes.equals(exported)).toBe(true);
     // And the pages show the imported data.

@@ -252,6 +252,18 @@ function account() {
 }
 
 describe("npm run deploy", () => {
+  it("answers --help (and -h) with what it does and how to pass wrangler's options, calling no wrangler", async () => {
+    const cloud = account();
+    for (const flag of ["--help", "-h"]) {
+      const result = await cloud.deploy({ args: [flag] });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("Usage: npm run deploy");
+      expect(result.stdout).toContain("npm run deploy -- --name my-runtime");
+      expect(result.stdout).toContain("npx wrangler deploy --help");
+    }
+    expect(cloud.calls()).toEqual([]);
+  });
+
   it("stops before deploying when wrangler is not logged in, and says how to log in", async () => {
     const cloud = account();
     const result = await cloud.deploy({ env: { STUB_LOGGED_IN: "0" } });

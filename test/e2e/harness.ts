@@ -292,7 +292,7 @@ function withLogs(error: unknown, logs: string): Error {
   return new Error(`${message}\n──── wrangler dev output:\n${logs.slice(-20_000)}`);
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.unref();

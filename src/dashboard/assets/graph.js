@@ -4,18 +4,21 @@
  * dependency, from the dependency to the task that waits for it. dagre computes the layout; the
  * layout is kept while only states change, so a live update redraws without moving anything.
  *
- * Each node is a focusable button with a full spoken label (and an SVG <title> for pointers);
- * Tab follows the drawing top to bottom, arrow keys follow the edges (Up: a dependency, Down: a
- * dependent, Left/Right: the neighbours in the row), Enter shows the task's details below.
- * States differ in icon, words, outline and fill pattern, not only in colour (style.css).
+ * Each node is a focusable button whose spoken name starts with exactly the words it shows (WCAG
+ * 2.5.3, Label in Name) and goes on with what the drawing abbreviates. Its lines are HTML inside
+ * the SVG, so the browser cuts a line that does not fit with an ellipsis, always, and the words
+ * stay whole in the page; on focus and on hover the whole title shows below the node. Tab follows
+ * the drawing top to bottom, arrow keys follow the edges (Up: a dependency, Down: a dependent,
+ * Left/Right: the neighbours in the row), Enter shows the task's details below. States differ in
+ * icon, words, outline and fill pattern, not only in colour (style.css).
  */
 import dagre from "./dagre.js";
 
 const NODE_W = 220;
 const NODE_H = 68;
-/** Roughly what fits beside the icon; a clip path cuts anything a wide font still pushes out. */
-const TITLE_CHARS = 22;
-const LINE_CHARS = 30;
+/** Where a node's three lines go: right of the icon, inside the outline. */
+const TEXT_X = 34;
+const TEXT_INSET = 8;
 const ZOOM_STEP = 1.25;
 const ZOOM_MIN = 0.1;
 const ZOOM_MAX = 2.5;
@@ -43,8 +46,6 @@ const STATES = {
 
 /** @param {string} text */
 const escape = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-/** @param {string} text @param {number} max */
-const cut = (text, max) => (text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text);
 const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 /** @param {number[]} ids */
@@ -62,13 +63,18 @@ function detailLine(n) {
   return "";
 }
 
-/** What a screen reader says for the node: everything in the drawing, in words. @param {GraphNode} n */
+/** The second line drawn in the node. @param {GraphNode} n */
+const stateLine = (n) => `${STATES[n.state].label} · #${n.id}`;
+
+/**
+ * What a screen reader says for the node: first the node's three lines word for word (a speech
+ * user says what they see), then what they abbreviate. @param {GraphNode} n
+ */
 function spokenLabel(n) {
-  const parts = [`Task ${n.id}: ${n.title}.`, `${STATES[n.state].label}.`];
-  if (n.state === "in_progress") {
-    parts.push(`Claimed by ${n.assigned_to ?? "an agent"}${n.lease_expires_at ? `, lease ends ${full.format(new Date(n.lease_expires_at))}` : ""}.`);
-  }
-  if (n.blocked_by.length) parts.push(`Waiting for ${idsText(n.blocked_by)}.`);
+  const parts = [`${n.title}.`, `${stateLine(n)}.`];
+  const detail = detailLine(n);
+  if (detail) parts.push(`${detail}.`);
+  if (n.state === "in_progress") parts.push(`Claimed by ${n.assigned_to ?? "an agent"}${n.lease_expires_at ? `, lease ends ${full.format(new Date(n.lease_expires_at))}` : ""}.`);
   return parts.join(" ");
 }
 
@@ -127,15 +133,15 @@ function nodeSvg(n, p) {
   const label = escape(spokenLabel(n));
   return (
     `<g class="node st-${n.state}" id="task-${n.id}" data-id="${n.id}" transform="translate(${p.x.toFixed(1)} ${p.y.toFixed(1)})" tabindex="0" role="button" aria-label="${label}">` +
-    `<title>${label}</title>` +
     `<rect class="box" width="${NODE_W}" height="${NODE_H}" rx="8"></rect>` +
     (state.pattern ? `<rect class="pat" width="${NODE_W}" height="${NODE_H}" rx="8"></rect>` : "") +
     `<use class="nicon" href="#i-${state.icon}" x="10" y="10" width="16" height="16"></use>` +
-    `<g clip-path="url(#node-clip)">` +
-    `<text class="ntitle" x="34" y="23">${escape(cut(n.title, TITLE_CHARS))}</text>` +
-    `<text class="nstate" x="34" y="41">${state.label} · #${n.id}</text>` +
-    `<text class="nmore" x="34" y="58">${escape(cut(detailLine(n), LINE_CHARS))}</text>` +
-    `</g>` +
+    `<foreignObject class="nlines" x="${TEXT_X}" y="${TEXT_INSET}" width="${NODE_W - TEXT_X - TEXT_INSET}" height="${NODE_H - 2 * TEXT_INSET}">` +
+    // Spaces between the lines, so that their words never run together in the page's text.
+    `<div class="ntitle">${escape(n.title)}</div> ` +
+    `<div class="nstate">${stateLine(n)}</div> ` +
+    `<div class="nmore">${escape(detailLine(n))}</div>` +
+    `</foreignObject>` +
     `</g>`
   );
 }
@@ -163,6 +169,36 @@ export function mountGraph(container, options = {}) {
 
   const detail = document.getElementById("task-detail");
 
+  // The whole title of a node whose title line is cut, right below the node, while the node has
+  // the focus or the pointer (which may move onto it); Escape hides it. Not spoken: the node's
+  // name already holds the title.
+  const tip = document.createElement("div");
+  tip.className = "graph-tip";
+  tip.setAttribute("aria-hidden", "true");
+  tip.hidden = true;
+  /** @type {Element | null} */
+  let hovered = null;
+  /** @type {Element | null} */
+  let focused = null;
+
+  const updateTip = () => {
+    const node = hovered ?? focused;
+    const line = node?.querySelector(".ntitle");
+    if (!(line instanceof HTMLElement) || line.scrollWidth <= line.clientWidth) {
+      tip.hidden = true;
+      return;
+    }
+    tip.textContent = line.textContent;
+    if (tip.parentElement !== container) container.append(tip);
+    tip.hidden = false;
+    const at = /** @type {Element} */ (node).getBoundingClientRect();
+    const frame = container.getBoundingClientRect();
+    const left = at.left - frame.left + container.scrollLeft;
+    tip.style.left = `${Math.round(Math.max(container.scrollLeft, Math.min(left, container.scrollLeft + container.clientWidth - tip.offsetWidth)))}px`;
+    // Touching the node, so that the pointer crosses no gap on its way onto the tip.
+    tip.style.top = `${Math.round(at.bottom - frame.top + container.scrollTop - 1)}px`;
+  };
+
   const svg = () => container.querySelector("svg.graph-svg");
 
   const applyZoom = () => {
@@ -184,6 +220,7 @@ export function mountGraph(container, options = {}) {
     else if (how === "fit") zoom = fitZoom();
     else zoom = 1;
     applyZoom();
+    updateTip();
   };
 
   /** @param {number} id */
@@ -250,14 +287,13 @@ export function mountGraph(container, options = {}) {
     if (!reuse) layout = computeLayout(data);
     const laidOut = performance.now();
     const current = /** @type {Layout} */ (layout);
-    const focused = document.activeElement instanceof SVGElement ? document.activeElement.closest(".node") : null;
-    const focusedId = focused ? Number(focused.getAttribute("data-id")) : null;
+    const hadFocus = document.activeElement instanceof SVGElement ? document.activeElement.closest(".node") : null;
+    const focusedId = hadFocus ? Number(hadFocus.getAttribute("data-id")) : null;
     const scroll = { left: container.scrollLeft, top: container.scrollTop };
 
     const parts = [
       `<svg class="graph-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${current.width} ${current.height}" role="group" aria-label="Task graph: ${data.nodes.length} tasks, ${data.edges.length} dependencies">`,
-      `<defs><clipPath id="node-clip" clipPathUnits="userSpaceOnUse"><rect x="0" y="0" width="${NODE_W - 8}" height="${NODE_H}"></rect></clipPath>` +
-        `<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path class="arrow" d="M0 0L10 5L0 10z"></path></marker></defs>`,
+      `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path class="arrow" d="M0 0L10 5L0 10z"></path></marker></defs>`,
       `<g aria-hidden="true">`,
     ];
     for (const [from, to] of data.edges) {
@@ -272,6 +308,9 @@ export function mountGraph(container, options = {}) {
     }
     parts.push(`</svg>`);
     container.innerHTML = parts.join("");
+    hovered = null;
+    focused = null;
+    tip.hidden = true;
 
     if (!fitted) {
       fitted = true;
@@ -312,6 +351,27 @@ export function mountGraph(container, options = {}) {
   container.addEventListener("focusin", (event) => {
     const node = event.target instanceof Element ? event.target.closest(".node") : null;
     if (node) select(Number(node.getAttribute("data-id")));
+    focused = node;
+    updateTip();
+  });
+  container.addEventListener("focusout", () => {
+    focused = null;
+    updateTip();
+  });
+  container.addEventListener("mouseover", (event) => {
+    // The pointer may move onto the tip without it going away.
+    if (!(event.target instanceof Element) || tip.contains(event.target)) return;
+    const node = event.target.closest(".node");
+    if (node === hovered) return;
+    hovered = node;
+    updateTip();
+  });
+  container.addEventListener("mouseleave", () => {
+    hovered = null;
+    updateTip();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") tip.hidden = true;
   });
   container.addEventListener("keydown", (event) => {
     const node = event.target instanceof Element ? event.target.closest(".node") : null;

@@ -70,7 +70,6 @@ const agentId = s.agentId;
 
 const getStatus = defineTool({
   name: "circuit_breaker_status",
-  title: "Circuit breaker status",
   description:
     "An agent's breaker: state, whether it may take work, counters, cooldown and recent failures; " +
     "reading never creates one.",
@@ -85,7 +84,6 @@ const listedBreaker = status.partial().required({ agent_id: true, state: true, c
 
 const list = defineTool({
   name: "circuit_breaker_list",
-  title: "List circuit breakers",
   description: `Breakers by agent_id, and the ids of the OPEN and HALF_OPEN ones (at most ${BREAKER_LIMITS.listedIds} each); brief items unless view is "full".`,
   input: z.strictObject(listInput),
   output: z.object({
@@ -107,7 +105,6 @@ const list = defineTool({
 
 const trip = defineTool({
   name: "circuit_breaker_trip",
-  title: "Trip circuit breaker",
   description: "Open an agent's breaker by hand for a full cooldown.",
   input: z.strictObject({
     agent_id: agentId,
@@ -124,7 +121,6 @@ const trip = defineTool({
 
 const reset = defineTool({
   name: "circuit_breaker_reset",
-  title: "Reset circuit breaker",
   description: "Close an agent's breaker by hand; settings and history stay.",
   input: z.strictObject({ agent_id: agentId }),
   output: change,
@@ -138,7 +134,6 @@ const reset = defineTool({
 
 const configure = defineTool({
   name: "circuit_breaker_configure",
-  title: "Configure circuit breaker",
   description: "Change some of an agent's breaker settings; omitted ones keep their value.",
   input: z.strictObject({
     agent_id: agentId,
@@ -161,7 +156,6 @@ const configure = defineTool({
 
 const recordFailure = defineTool({
   name: "circuit_breaker_record_failure",
-  title: "Record agent failure",
   description: "Report a failed call by an agent; enough failures within the window open its breaker (tripped).",
   input: z.strictObject({
     agent_id: agentId,
@@ -178,7 +172,6 @@ const recordFailure = defineTool({
 
 const recordSuccess = defineTool({
   name: "circuit_breaker_record_success",
-  title: "Record agent success",
   description: "Report a successful call by an agent; while HALF_OPEN, enough successes close its breaker (recovered).",
   input: z.strictObject({ agent_id: agentId }),
   output: z.object({ old_state: state, new_state: state, recovered: z.boolean(), breaker: status }),

@@ -16,7 +16,6 @@ import { resourceLink } from "../uris";
 
 const createGoal = defineTool({
   name: "create_goal",
-  title: "Create goal",
   description: "Create a goal; add its tasks with decompose_goal or create_task.",
   input: z.strictObject({
     name: s.title,
@@ -41,7 +40,6 @@ const plannedTask = z.strictObject({
 
 const decompose = defineTool({
   name: "decompose_goal",
-  title: "Decompose goal",
   description:
     "Turn a goal into dependency-ordered tasks: your plan in tasks, else Claude if configured, else " +
     "a template by strategy; mode \"append\" adds to a goal that has tasks.",
@@ -69,7 +67,6 @@ const decompose = defineTool({
 
 const listGoals = defineTool({
   name: "list_goals",
-  title: "List goals",
   description: 'Goals, newest first, with progress; brief items unless view is "full".',
   input: z.strictObject({ status: s.goalStatus.optional(), ...listInput }),
   output: z.object({ goals: z.array(s.listedGoal), ...pageOutput }),
@@ -79,7 +76,6 @@ const listGoals = defineTool({
 
 const getGoal = defineTool({
   name: "get_goal",
-  title: "Get goal",
   description: "One goal with its task counts and progress.",
   input: z.strictObject({ goal_id: s.id("goal") }),
   output: s.goal,
@@ -91,7 +87,6 @@ const getGoal = defineTool({
 
 const cancelGoal = defineTool({
   name: "cancel_goal",
-  title: "Cancel goal",
   description: "Cancel a goal and its unfinished tasks, ending their leases; completed tasks stay.",
   input: z.strictObject({
     goal_id: s.id("goal"),
@@ -104,7 +99,6 @@ const cancelGoal = defineTool({
 
 const updateGoal = defineTool({
   name: "update_goal",
-  title: "Update goal",
   description: "Change a goal's name, description or metadata; omitted fields keep their value.",
   input: z.strictObject({
     goal_id: s.id("goal"),

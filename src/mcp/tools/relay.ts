@@ -118,7 +118,6 @@ const batonAnswer = shape<BatonAnswer>()(
 
 const createPipeline = defineTool({
   name: "create_relay_pipeline",
-  title: "Create relay pipeline",
   description:
     "Start a relay: agents of agent_types work on goal in turn, passing one baton; the first is " +
     "live at once.",
@@ -148,7 +147,6 @@ const createPipeline = defineTool({
 
 const getBaton = defineTool({
   name: "get_relay_baton",
-  title: "Get relay baton",
   description:
     "The live baton and a ready prompt for the agent whose turn it is; do the work, then " +
     "advance_relay with its baton_id.",
@@ -165,7 +163,6 @@ const getBaton = defineTool({
 
 const advance = defineTool({
   name: "advance_relay",
-  title: "Advance relay",
   description:
     "Report your step and pass the baton; status is advanced, completed, quality_gate_failed (then " +
     "retry_relay_step) or failed.",
@@ -200,7 +197,6 @@ const advance = defineTool({
 
 const retry = defineTool({
   name: "retry_relay_step",
-  title: "Retry relay step",
   description:
     "A fresh baton for the current step, after quality_gate_failed or to take over from an agent " +
     "that went away.",
@@ -216,7 +212,6 @@ const retry = defineTool({
 
 const getStatus = defineTool({
   name: "get_relay_status",
-  title: "Get relay status",
   description: "A pipeline's status, progress, scores, tokens against its budget, and every step.",
   input: z.strictObject({ pipeline_id: pipelineId }),
   output: pipelineSummary.extend({ steps: z.array(step) }),
@@ -237,7 +232,6 @@ const listedPipeline = pipelineSummary.partial().required({
 
 const listPipelines = defineTool({
   name: "list_relay_pipelines",
-  title: "List relay pipelines",
   description: 'Relay pipelines, newest first, optionally of one status; brief items unless view is "full".',
   input: z.strictObject({ status: pipelineStatus.optional(), ...listInput }),
   output: z.object({ pipelines: z.array(listedPipeline), ...pageOutput }),

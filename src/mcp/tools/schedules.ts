@@ -87,7 +87,6 @@ const listedSchedule = schedule.partial().required({ schedule_id: true, title: t
 
 const createSchedule = defineTool({
   name: "create_schedule",
-  title: "Create schedule",
   description: "Make one task with these fields at each due time: every_seconds, or a five-field cron in timezone (IANA, default UTC).",
   input: z.strictObject({
     title: fields.title,
@@ -113,7 +112,6 @@ const createSchedule = defineTool({
 /** The goal, overlap and start of a schedule stay as made: to change them, end it and make another. */
 const updateSchedule = defineTool({
   name: "update_schedule",
-  title: "Update schedule",
   description: "Pause, resume, end (final) or edit a schedule; null clears a field.",
   input: z.strictObject({
     schedule_id: scheduleId,
@@ -137,7 +135,6 @@ const updateSchedule = defineTool({
 
 const listSchedules = defineTool({
   name: "list_schedules",
-  title: "List schedules",
   description: 'Schedules, newest first; brief items unless view is "full".',
   input: z.strictObject({ status: status.optional(), ...listInput }),
   output: z.object({ schedules: z.array(listedSchedule), ...pageOutput }),

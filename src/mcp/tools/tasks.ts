@@ -26,7 +26,6 @@ const maxAttempts = z.number().int().min(1).max(LIMITS.maxAttempts);
 
 const createTask = defineTool({
   name: "create_task",
-  title: "Create task",
   description: "Add a task, optionally to a goal and after other tasks.",
   input: z.strictObject({
     title: s.title,
@@ -50,7 +49,6 @@ const createTask = defineTool({
 
 const getNextTask = defineTool({
   name: "get_next_task",
-  title: "Get next task",
   description: "Claim the next ready task for agent_id under a lease, with its goal and inputs (without agent_id, only look).",
   input: z.strictObject({
     goal_id: s.id("goal").optional(),
@@ -84,7 +82,6 @@ const getNextTask = defineTool({
 
 const updateTaskStatus = defineTool({
   name: "update_task_status",
-  title: "Update task status",
   description: "Move a task to another status; finish a claimed task with completed or failed and your lease_id.",
   input: z.strictObject({
     task_id: s.id("task"),
@@ -101,7 +98,6 @@ const updateTaskStatus = defineTool({
 
 const heartbeatTask = defineTool({
   name: "heartbeat_task",
-  title: "Heartbeat task",
   description:
     "Extend the lease on a task you claimed and leave a progress note; refused with conflict once " +
     "the lease is lost.",
@@ -124,7 +120,6 @@ const heartbeatTask = defineTool({
 
 const listTasks = defineTool({
   name: "list_tasks",
-  title: "List tasks",
   description: 'Tasks in creation order, optionally of one goal and/or status; brief items unless view is "full".',
   input: z.strictObject({ goal_id: s.id("goal").optional(), status: s.taskStatus.optional(), role: s.role.optional(), ...listInput }),
   output: z.object({ tasks: z.array(s.listedTask), ...pageOutput }),
@@ -134,7 +129,6 @@ const listTasks = defineTool({
 
 const getTask = defineTool({
   name: "get_task",
-  title: "Get task",
   description: "One task in full, with its goal, inputs, lease, attempts, progress note and history.",
   input: z.strictObject({ task_id: s.id("task") }),
   output: s.taskDetail,
@@ -144,7 +138,6 @@ const getTask = defineTool({
 
 const updateTask = defineTool({
   name: "update_task",
-  title: "Update task",
   description: "Edit a task that is not final; dependencies replace the old list and are checked like create_task's.",
   input: z.strictObject({
     task_id: s.id("task"),

@@ -165,25 +165,24 @@ export function markGoalCancelled(sql: SqlStorage, goalId: number, now: number):
 }
 
 /**
- * Re-derives an active or completed goal's status from its tasks: completed once it has completed
- * work and nothing left to do (every task completed, or cancelled), active again when a new task
- * arrives. A cancelled goal stays cancelled.
+ * After a write to a goal's tasks: the goal was updated then (`updated_at` moves, never back), and
+ * an active or completed goal's status is re-derived from its tasks: completed once it has
+ * completed work and nothing left to do (every task completed, or cancelled), active again when a
+ * new task arrives. A cancelled goal stays cancelled.
  */
 export function refreshGoalStatus(sql: SqlStorage, goalId: number, now: number): void {
   const row = goalRow(sql, goalId);
-  if (row.status === "cancelled") return;
+  const updatedAt = Math.max(row.updated_at, now);
+  if (row.status === "cancelled") {
+    sql.exec(`UPDATE goals SET updated_at = ? WHERE id = ?`, updatedAt, goalId);
+    return;
+  }
   const counts = countsByGoal(sql, "?", goalId).get(goalId) ?? emptyCounts();
   const done = counts.completed > 0 && counts.pending + counts.in_progress + counts.failed === 0;
   const status: GoalStatus = done ? "completed" : "active";
-  if (status === row.status) return;
-  sql.exec(
-    `UPDATE goals SET status = ?, completed_at = ?, updated_at = ? WHERE id = ?`,
-    status,
-    done ? now : null,
-    now,
-    goalId,
-  );
-  if (done) {
+  const completedAt = status === row.status ? row.completed_at : done ? now : null;
+  sql.exec(`UPDATE goals SET status = ?, completed_at = ?, updated_at = ? WHERE id = ?`, status, completedAt, updatedAt, goalId);
+  if (done && status !== row.status) {
     enqueueNotification(sql, "goal_completed", { goal_id: goalId, name: row.name, tasks_completed: counts.completed, tasks_cancelled: counts.cancelled }, now);
   }
 }
