@@ -280,6 +280,12 @@ describe("a team of agents in three roles on one goal", () => {
         );
         level.forEach((step, i) => ids.set(step.key, created[i].id));
       }
+      // Only the kick-off is ready, and it is the planners': a tester is told who has work.
+      expect(await callTool<Claim>(lead, "get_next_task", { goal_id: goalId, roles: ["tester"] })).toEqual({
+        task: null,
+        reason: "no_task_for_roles",
+        ready_by_role: { planner: 1 },
+      });
       const started = Date.now();
       loops = Promise.all(agents.map((agent) => team.work(agent, goalId)));
       const settledGoal = await settledOrStuck(team, loops, async () => {
