@@ -141,14 +141,18 @@ describe.each(["v1", "v2"] as const)("SDK %s client", (version) => {
     expect(await callTool<{ task: Task }>(c.client, "get_next_task", { goal_id: goal.id })).toMatchObject({ task: { id: b.id } });
 
     await callTool(c.client, "update_task", { task_id: a.id, dependencies: [b.id] });
-    const before = await callTool(c.client, "list_tasks", { goal_id: goal.id });
-    expect(await callToolError(c.client, "update_task", { task_id: b.id, dependencies: [a.id] })).toMatch(/^conflict: dependencies: this would make a cycle/);
-    await callTool(c.client, "update_task_status", { task_id: b.id, status: "cancelled" });
-    expect(await callToolError(c.client, "update_task", { task_id: b.id, title: "late" })).toMatch(/^failed_precondition: task \d+ is cancelled/);
-    const after = await callTool<{ tasks: Task[] }>(c.client, "list_tasks", { goal_id: goal.id });
-    expect(after.tasks.find((t) => t.id === a.id)).toEqual((before as { tasks: Task[] }).tasks.find((t) => t.id === a.id));
     const [latest] = (await callTool<{ events: { kind: string; detail: string }[] }>(c.client, "get_task", { task_id: a.id })).events;
     expect(latest).toMatchObject({ kind: "edited", detail: `edited: dependencies [] → [${b.id}] (blocked by ${b.id})` });
+    const tasks = () => callTool<{ tasks: Task[] }>(c.client, "list_tasks", { goal_id: goal.id, view: "full" });
+    const beforeCycle = await tasks();
+    expect(await callToolError(c.client, "update_task", { task_id: b.id, dependencies: [a.id] })).toMatch(/^conflict: dependencies: this would make a cycle/);
+    expect(await tasks()).toEqual(beforeCycle);
+    // a waited for b to complete: with b cancelled it can never run, and is skipped (SPEC §12).
+    await callTool(c.client, "update_task_status", { task_id: b.id, status: "cancelled" });
+    expect(await callTool<Task>(c.client, "get_task", { task_id: a.id })).toMatchObject({ status: "cancelled", error: expect.stringMatching(`^skipped: dependency #${b.id} `) });
+    const beforeLate = await tasks();
+    expect(await callToolError(c.client, "update_task", { task_id: b.id, title: "late" })).toMatch(/^failed_precondition: task \d+ is cancelled/);
+    expect(await tasks()).toEqual(beforeLate);
   });
 
   it("follows the resource link a create_goal result carries", async () => {
