@@ -26,6 +26,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import type { AuthProps } from "../auth/grant";
+import { readBytes } from "../auth/read-body";
 import { runAsUser } from "./context";
 
 /** The largest request body read (the SDK's own default). */
@@ -42,8 +43,10 @@ export function endpointHandler(route: string, factory: Factory): EndpointHandle
     if (userId === undefined) return jsonRpcError(500, -32603, "Internal server error");
     return runAsUser(userId, async () => {
       if (request.method !== "POST") return modern(request, env, ctx);
-      if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) return jsonRpcError(413, -32600, "Request body too large");
-      const text = await request.text();
+      // Counted as it arrives: a chunked body has no Content-Length to refuse it by.
+      const bytes = await readBytes(request, MAX_BODY_BYTES);
+      if (bytes === null) return jsonRpcError(413, -32600, "Request body too large");
+      const text = new TextDecoder().decode(bytes);
       const body = parseJson(text);
       if (body !== undefined && (await isLegacyRequest(request, body))) {
         if (asksForProgress(body)) return streamed(new Request(request, { body: text }), env, ctx);
