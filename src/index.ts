@@ -72,7 +72,7 @@ function providerFor(resource: string): OAuthProvider {
 export default {
   fetch(request, env, ctx) {
     const endpoint = mcpEndpoint(request.url, env.MCP_RESOURCE);
-    if (endpoint.kind !== "served") return refusal(endpoint);
+    if (endpoint.kind !== "served") return refusal(endpoint, request);
     // A copy of env per request: the provider stores its helpers (for one resource) on the env it
     // is given, and the shared env object must not keep another origin's helpers.
     const provider = providerFor(endpoint.resource);
