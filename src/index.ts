@@ -2,9 +2,10 @@
  * Worker entry: the OAuth provider in front, the stateless MCP endpoint behind it, and the
  * Durable Object classes the bindings name.
  */
-import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
+import { OAuthError, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { env } from "cloudflare:workers";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
+import { grantIsCurrent } from "./auth/grant";
 import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
 import { mcpEndpoint, refusal } from "./auth/resource";
 import { guardStrangers } from "./auth/strangers";
@@ -38,6 +39,13 @@ export const oauthOptions = {
   clientRegistrationTTL: CLIENT_REGISTRATION_TTL_SECONDS,
   // One hour; ACCESS_TOKEN_TTL_SECONDS shortens it for tests (docs/security.md).
   accessTokenTTL: accessTokenTtlSeconds(env.ACCESS_TOKEN_TTL_SECONDS),
+  // A grant given under an owner password that has changed since is over: invalid_grant makes the
+  // provider revoke it with all its tokens (docs/security.md, "Changing the owner password").
+  tokenExchangeCallback: async ({ grantType, props, env }) => {
+    if (grantType === "refresh_token" && !(await grantIsCurrent(props, env))) {
+      throw new OAuthError("invalid_grant", { description: "the owner password changed since this client was allowed; sign in again" });
+    }
+  },
 } satisfies Omit<OAuthProviderOptions, "resourceMetadata">;
 
 // ─── the endpoint's URL: MCP_RESOURCE, or the origin the Worker is served from (docs/deploy.md) ───

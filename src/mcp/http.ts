@@ -25,7 +25,7 @@ import {
   type McpServer,
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
-import type { AuthProps } from "../auth/grant";
+import { grantIsCurrent, type AuthProps } from "../auth/grant";
 import { readBytes } from "../auth/read-body";
 import { runAsUser } from "./context";
 
@@ -41,6 +41,7 @@ export function endpointHandler(route: string, factory: Factory): EndpointHandle
   return async (request, env, ctx) => {
     const userId = userIdOf(ctx);
     if (userId === undefined) return jsonRpcError(500, -32603, "Internal server error");
+    if (!(await grantIsCurrent(propsOf(ctx), env))) return stalePassword(request);
     return runAsUser(userId, async () => {
       if (request.method !== "POST") return modern(request, env, ctx);
       // Counted as it arrives: a chunked body has no Content-Length to refuse it by.
@@ -116,10 +117,25 @@ function rejection(request: Request): Response | undefined {
   return originValidationResponse(request, workersDev ? [...localhostAllowedOrigins(), hostname] : localhostAllowedOrigins());
 }
 
-/** The user of the grant; the provider puts the grant's props on the context. */
+/** The grant's props, which the provider puts on the context. */
+const propsOf = (ctx: ExecutionContext): Partial<AuthProps> | undefined => (ctx as { props?: Partial<AuthProps> }).props;
+
+/** The user of the grant. */
 function userIdOf(ctx: ExecutionContext): string | undefined {
-  const props = (ctx as { props?: Partial<AuthProps> }).props;
+  const props = propsOf(ctx);
   return typeof props?.userId === "string" && props.userId.length > 0 ? props.userId : undefined;
+}
+
+/**
+ * A token whose grant was given under an owner password that has changed since: refused as an
+ * invalid token, with the challenge that sends the client back to sign in (its refresh token is
+ * refused too, and the grant revoked then: src/index.ts).
+ */
+function stalePassword(request: Request): Response {
+  const metadata = `${new URL(request.url).origin}/.well-known/oauth-protected-resource/mcp`;
+  const description = "the owner password changed since this client was allowed; sign in again";
+  const challenge = `Bearer error="invalid_token", error_description="${description}", resource_metadata="${metadata}"`;
+  return Response.json({ error: "invalid_token", error_description: description }, { status: 401, headers: { "WWW-Authenticate": challenge } });
 }
 
 /** The verified token as the SDK describes it (what the agents lane derives from `ctx.auth`). */
