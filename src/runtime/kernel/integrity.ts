@@ -147,7 +147,7 @@ export const jsonObject = (maxBytes: number, maxDepth: number): ColumnRule =>
 
 /** A UTC day, `YYYY-MM-DD`. */
 export const day = (): ColumnRule =>
-  rule("is a day, YYYY-MM-DD", (v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), () => [
+  rule("is a day, YYYY-MM-DD", (v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}$/.test(v) && Date.parse(`${v}T00:00:00Z`) === Date.UTC(+v.slice(0, 4), +v.slice(5, 7) - 1, +v.slice(8)), () => [
     "2026-13-01",
     "yesterday",
   ]);
