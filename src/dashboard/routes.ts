@@ -9,6 +9,7 @@
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
  *   GET  /app/breakers      breakers       GET /app/data         export & import
  *   GET  /export            the JSON download      POST /import   an upload into an empty instance
+ *   POST /wipe              everything removed (typed confirmation), so that an import can be redone
  *   GET  /live              WebSocket: {"changed":true} whenever the owner's data changes
  *
  * Every page GET with `X-Dashboard-Fragment: main` answers only the inside of <main>: the page
@@ -24,7 +25,7 @@ import { serveAsset } from "./assets";
 import { html } from "./html";
 import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } from "./http";
 import { breakersPage, BREAKERS_SHOWN } from "./pages/breakers";
-import { dataPage, type ImportResult } from "./pages/data";
+import { dataPage, WIPE_CONFIRMATION, type DataResult } from "./pages/data";
 import { goalPage } from "./pages/goal";
 import { goalsPage, GOALS_SHOWN } from "./pages/goals";
 import { layout, type Page } from "./pages/layout";
@@ -32,7 +33,7 @@ import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
 import { messagePage, signInPage } from "./pages/sign-in";
 import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
 
-const EXACT = new Set(["/", "/login", "/logout", "/live", "/export", "/import"]);
+const EXACT = new Set(["/", "/login", "/logout", "/live", "/export", "/import", "/wipe"]);
 
 /** The paths src/index.ts hands to this handler. */
 export function isDashboardPath(pathname: string): boolean {
@@ -78,6 +79,7 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   if (path === "/export") return method === "GET" ? exportAll(env) : notAllowed("GET");
   // A reload of the import's answer page lands on the form, never re-sends the file.
   if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
+  if (path === "/wipe") return method === "POST" ? wipeAll(request, env, session) : redirect("/app/data");
   if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
   return page(request, env, session, path);
 }
@@ -160,8 +162,7 @@ async function exportAll(env: Cloudflare.Env): Promise<Response> {
 }
 
 async function importAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
-  const answer = (result: ImportResult, status: number) =>
-    htmlResponse(layout(dataPage(session.csrf, result), session.csrf), status);
+  const answer = dataAnswer(session);
   if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was imported." }, 403);
   const limit = `${MAX_TRANSFER_BYTES / 2 ** 20} MiB`;
   const tooLarge = { ok: false, message: `The file is larger than ${limit}, the most an import takes. Nothing was imported.` };
@@ -188,6 +189,27 @@ async function importAll(request: Request, env: Cloudflare.Env, session: Session
   const total = Object.values(rows).reduce((a, b) => a + b, 0);
   const some = ["goals", "tasks", "pipelines", "breakers"].map((t) => `${rows[t] ?? 0} ${t}`).join(", ");
   return answer({ ok: true, message: `Imported ${total} rows: ${some}.` }, 200);
+}
+
+/** The Export & import page with the outcome of the action on it. */
+const dataAnswer = (session: Session) => (result: DataResult, status: number) =>
+  htmlResponse(layout(dataPage(session.csrf, result), session.csrf), status);
+
+/** Empties the owner's instance: a form from our own page, with the session's token and the typed confirmation. */
+async function wipeAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
+  const answer = dataAnswer(session);
+  if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was wiped." }, 403);
+  const form = await readForm(request, MAX_LOGIN_BYTES);
+  if (!form || !(await csrfMatches(session, String(form.get("csrf") ?? "")))) {
+    return answer({ ok: false, message: "The form is out of date. Reload the page and try again. Nothing was wiped." }, 403);
+  }
+  if (String(form.get("confirm") ?? "").trim() !== WIPE_CONFIRMATION) {
+    return answer({ ok: false, message: `Type ${WIPE_CONFIRMATION} to confirm the wipe. Nothing was wiped.` }, 400);
+  }
+  const outcome = await runtimeOf(env).wipeAll();
+  if (!outcome.ok) return answer({ ok: false, message: `Not wiped: ${outcome.error.message}.` }, 500);
+  const total = Object.values(outcome.value.rows).reduce((a, b) => a + b, 0);
+  return answer({ ok: true, message: `Wiped: ${total} rows removed. This instance is empty; an import can go in now.` }, 200);
 }
 
 /** A read's value; a failed read of a list is a bug, not a user error. */

@@ -56,6 +56,7 @@ import { LiveChannel } from "./live";
 import { taskGraph, type TaskGraph } from "./tasks/graph";
 import { exportText } from "./transfer/export";
 import { importDocument, parseDocument, type ImportSummary } from "./transfer/import";
+import { wipeAll, type WipeSummary } from "./transfer/wipe";
 
 /** Waiters for work are woken by every write; waiters for a baton by the writes of their pipeline. */
 const QUEUE = "queue:";
@@ -347,6 +348,16 @@ export class Runtime extends DurableObject {
   /** Writes an export into this instance if it is empty; one transaction, refused → nothing changed. */
   importAll(text: string): Promise<Outcome<ImportSummary>> {
     return this.write(() => importDocument(this.sql, parseDocument(text)));
+  }
+
+  /**
+   * Removes every row of every table, so that an import can be made again; one transaction. Every
+   * waiting call is woken: what it waited for may be gone.
+   */
+  async wipeAll(): Promise<Outcome<WipeSummary>> {
+    const outcome = await this.write(() => wipeAll(this.sql));
+    this.waiters.poke(() => true);
+    return outcome;
   }
 
   /** WebSocket upgrades from the dashboard's /live route; nothing else reaches the object over HTTP. */

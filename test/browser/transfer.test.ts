@@ -52,7 +52,7 @@ async function upload(page: Page, server: DevServer, name: string, bytes: Buffer
   await page.goto(`${server.origin}/app/data`);
   await page.getByLabel("Export file (.json)").setInputFiles({ name, mimeType: "application/json", buffer: bytes });
   await Promise.all([page.waitForURL(`${server.origin}/import`), page.getByRole("button", { name: "Import" }).click()]);
-  return page.locator("#import-result");
+  return page.locator("#data-result");
 }
 
 let exported: Buffer;
