@@ -6,8 +6,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkOwnerPassword, GLOBAL_FAILURES_PER_HOUR, MIN_OWNER_PASSWORD_LENGTH } from "../src/auth/owner-sign-in";
-import { FREE_FAILURES, LoginThrottle, throttleKey, throttleName } from "../src/auth/throttle";
+import { checkOwnerPassword } from "../src/auth/owner-sign-in";
+import { LoginThrottle, throttleKey, throttleName } from "../src/auth/throttle";
+
+/** As docs/security.md states them (not read from src: raising one there must fail here). */
+const MIN_OWNER_PASSWORD_LENGTH = 16;
+const GLOBAL_FAILURES_PER_HOUR = 100;
+const FREE_FAILURES = 5;
 
 const ENV = env;
 const PASSWORD = ENV.OWNER_PASSWORD!;
@@ -85,7 +90,8 @@ describe("checkOwnerPassword", () => {
     expect(!refused.ok && refused.retryAfterSeconds).toBeLessThanOrEqual(HOUR / 1000);
     // The refused attempt was never checked: it is not a failure of the owner's address.
     expect(await streakOf(owner)).toBeUndefined();
-  });
+    // A hundred sign-ins through two objects each: more than the default 5 s on a busy machine.
+  }, 60_000);
 
   afterAll(async () => {
     // Leave the server-wide budget empty for whatever runs next.
