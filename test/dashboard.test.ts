@@ -365,6 +365,68 @@ describe("pages", () => {
   });
 });
 
+describe("list pages never hide what does not fit", () => {
+  beforeEach(wipeOwner);
+
+  /** Every page of a list from its first, following "Older …" links: the ids shown and each page's caption. */
+  async function walk(signed: Signed, path: string, rowId: RegExp) {
+    const captions: string[] = [];
+    const ids: string[] = [];
+    for (let next: string | undefined = path; next !== undefined; ) {
+      const page = await (await get(next, signed)).text();
+      captions.push(/<caption>([^<]*)<\/caption>/.exec(page)![1]);
+      ids.push(...[...page.matchAll(rowId)].map((m) => m[1]));
+      next = /<a href="([^"]+)" rel="next">/.exec(page)?.[1]?.replace(/&#38;/g, "&");
+    }
+    return { captions, ids };
+  }
+
+  it("the goals page shows a hundred at a time, says which of how many, and links the rest; never the long texts", async () => {
+    const signed = await signIn();
+    const long = "d".repeat(20_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 230; i++) ids.push(String(value(await owner().createGoal({ name: `goal ${i}`, description: long, metadata: { pad: "m".repeat(8_000) } })).id));
+    const { captions, ids: shown } = await walk(signed, "/app", /<tr id="goal-(\d+)">/g);
+    expect(captions).toEqual(["Goals 1–100 of 230, newest first", "Goals 101–200 of 230, newest first", "Goals 201–230 of 230, newest first"]);
+    expect(shown).toEqual([...ids].reverse());
+    const first = await (await get("/app", signed)).text();
+    expect(first).not.toContain(long.slice(0, 100));
+    expect(first).not.toContain("mmmmmmmmmm");
+    // The second page links both ways; the newer link leads back to the first page.
+    const second = await (await get(`/app?before=${ids[130]}`, signed)).text();
+    expect(second).toContain(`<a href="/app" rel="prev">← Newer goals</a>`);
+    expect(second).toContain(`<a href="/app?before=${ids[30]}" rel="next">Older goals →</a>`);
+  });
+
+  it("a list that fits says how many, with no links", async () => {
+    const signed = await signIn();
+    for (let i = 0; i < 3; i++) value(await owner().createGoal({ name: `goal ${i}`, description: "" }));
+    const page = await (await get("/app", signed)).text();
+    expect(page).toContain("<caption>3 goals, newest first</caption>");
+    expect(page).not.toContain(`class="pager"`);
+  });
+
+  it("the relays page pages through every pipeline the same way, without their goals or summaries", async () => {
+    const signed = await signIn();
+    const goal = "g".repeat(20_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const p = value(await owner().createRelayPipeline({ name: `relay ${i}`, goal, agent_types: ["researcher", "validator"] }));
+      if (i % 2 === 0) value(await owner().advanceRelay({ pipeline_id: p.pipeline_id, quality_score: 0.9, l_score: 0.9, tokens_used: 5, output_summary: "s".repeat(20_000) }));
+      ids.push(p.pipeline_id);
+    }
+    const { captions, ids: shown } = await walk(signed, "/app/relays", /<tr id="pipeline-(rp_[a-z2-7]+)">/g);
+    expect(captions).toEqual(["Pipelines 1–100 of 120, newest first", "Pipelines 101–120 of 120, newest first"]);
+    expect(shown).toEqual([...ids].reverse());
+    const first = await (await get("/app/relays", signed)).text();
+    expect(first).not.toContain("gggggggggg");
+    expect(first).not.toContain("ssssssssss");
+    // What a row says is read all the same: the passed step's quality.
+    expect(first).toContain("step 2 of 2, 1 passed");
+    expect(first).toContain("average 0.90");
+  });
+});
+
 describe("live updates", () => {
   async function openLive(signed: Signed): Promise<{ socket: WebSocket; messages: string[]; next(): Promise<string> }> {
     const response = await get("/live", signed, { Upgrade: "websocket", Origin: ORIGIN });

@@ -7,6 +7,7 @@
  *   POST /login, /logout    start / end the session
  *   GET  /app               goals          GET /app/goals/:id    one goal's task graph
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
+ *                           (lists: ?before=<key> for the older ones, a window of PER_PAGE at a time)
  *   GET  /app/breakers      breakers       GET /app/data         export & import
  *   GET  /export            the JSON download      POST /import   an upload into an empty instance
  *   POST /wipe              everything removed (typed confirmation), so that an import can be redone
@@ -27,9 +28,10 @@ import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } f
 import { breakersPage, BREAKERS_SHOWN } from "./pages/breakers";
 import { dataPage, WIPE_CONFIRMATION, type DataResult } from "./pages/data";
 import { goalPage } from "./pages/goal";
-import { goalsPage, GOALS_SHOWN } from "./pages/goals";
+import { goalsPage } from "./pages/goals";
 import { layout, type Page } from "./pages/layout";
-import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
+import { relayPage, relaysPage } from "./pages/relays";
+import { beforeParam, PER_PAGE } from "./pages/window";
 import { messagePage, signInPage } from "./pages/sign-in";
 import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
 
@@ -92,7 +94,7 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
       : htmlResponse(layout(built, session.csrf), status);
 
   if (path === "/app" || path === "/app/") {
-    return show(goalsPage(value(await runtime.listGoals({ limit: GOALS_SHOWN })).items));
+    return show(goalsPage(value(await runtime.goalsWindow(beforeParam(new URL(request.url)), PER_PAGE))));
   }
   const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
   if (goal) {
@@ -101,7 +103,7 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
     if (!found.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
     return show(goalPage(found.value.goal, found.value.graph));
   }
-  if (path === "/app/relays") return show(relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items));
+  if (path === "/app/relays") return show(relaysPage(value(await runtime.pipelinesWindow(beforeParam(new URL(request.url)), PER_PAGE))));
   const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);
   if (relay) {
     const status = await runtime.getRelayStatus(relay[1]);

@@ -20,8 +20,9 @@ import {
   type NextTaskAnswer,
   type NextTaskRequest,
 } from "./dispatch";
-import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalQuery } from "./goals/goals";
+import { createGoal, getGoal, goalLines, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalLine, type GoalQuery } from "./goals/goals";
 import { Cursors, cursorKey } from "./kernel/cursor";
+import type { ListWindow } from "./kernel/window";
 import { mapOutcome, outcomeOf, type Outcome } from "./kernel/errors";
 import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
@@ -43,7 +44,7 @@ import type {
   RelayStatus,
   RetryAnswer,
 } from "./relay/model";
-import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
+import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines, pipelineLines, type PipelineLine } from "./relay/views";
 import { cancelGoal } from "./tasks/cancel";
 import { updateTask, type TaskEdit } from "./tasks/edit";
 import type { Heartbeat, HeartbeatAnswer } from "./tasks/leases";
@@ -338,6 +339,16 @@ export class Runtime extends DurableObject {
   /** A goal and its tasks as a dependency graph (the goal page draws it), in one consistent read. */
   goalGraph(goalId: number): Outcome<{ goal: Goal; graph: TaskGraph }> {
     return outcomeOf(() => ({ goal: getGoal(this.sql, goalId), graph: taskGraph(this.sql, goalId) }));
+  }
+
+  /** A window of goals for the list page, newest first below `before`: only what a row shows. */
+  goalsWindow(before: number | null, limit: number): Outcome<ListWindow<GoalLine>> {
+    return outcomeOf(() => goalLines(this.sql, before, limit));
+  }
+
+  /** A window of relay pipelines for the list page, newest first below `before` (a seq). */
+  pipelinesWindow(before: number | null, limit: number): Outcome<ListWindow<PipelineLine>> {
+    return outcomeOf(() => pipelineLines(this.sql, before, limit));
   }
 
   /** Every row of every table as the export file's text (deterministic: see transfer/export.ts). */
