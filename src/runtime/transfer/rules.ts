@@ -4,8 +4,12 @@
  * a data table or column without a rule here is a bug the import refuses to run with (verify.ts),
  * and the property test finds (test/integrity.test.ts).
  *
- * Adding a column: its rule goes into its table's entry in the owning domain's integrity.ts.
- * Adding a table: an entry there too; a new domain's list is added below.
+ * Adding a column: its rule goes into its table's entry in the owning domain's integrity.ts. A
+ * column the domain derives from other data takes the rule `derived()`, is named in that entry's
+ * `derived.columns`, and is recomputed by the domain's one function for it (e.g. tasks/derived.ts).
+ * Adding a table: an entry in its domain's integrity.ts; a new domain's list is added below. A
+ * table that is not user data (an object's own keys) is listed in tables.ts NOT_DATA instead:
+ * never exported, never imported, no rules.
  */
 import { BREAKER_RULES } from "../breakers/integrity";
 import { GOAL_RULES } from "../goals/integrity";
