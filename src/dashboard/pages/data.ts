@@ -34,7 +34,9 @@ Two exports of the same data are the same file, byte for byte.</p>
 <h2 id="import-heading">Import</h2>
 <p>Puts an export into <strong>this instance, if it is empty</strong> (no goals, tasks, pipelines
 or breakers), with the same ids. Files of up to ${limit}, from an instance on the same schema
-version. A file that does not fit is refused with the reason and nothing changes.</p>
+version, holding only what the runtime could have written: every status, time, text, lease,
+cooldown, dependency and relay step is checked. A file that does not fit is refused with the
+reason — its table, row and rule — and nothing changes.</p>
 <form method="post" action="/import" enctype="multipart/form-data">
   <input type="hidden" name="csrf" value="${csrf}">
   <p><label for="import-file">Export file (.json)</label>
