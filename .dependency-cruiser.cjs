@@ -52,10 +52,12 @@ module.exports = {
     },
     {
       name: "nothing-below-knows-schedules",
-      comment: "Tasks and goals know nothing of what makes them; only the Runtime, dispatch and the catalog reach schedules.",
+      comment:
+        "Tasks and goals know nothing of what makes them; only the Runtime, dispatch and the catalog reach schedules, " +
+        "and transfer its integrity rules (as every domain's).",
       severity: "error",
       from: { path: DOMAINS, pathNot: "^src/runtime/schedules/" },
-      to: { path: "^src/runtime/schedules/" },
+      to: { path: "^src/runtime/schedules/", pathNot: "^src/runtime/schedules/integrity\\.ts$" },
     },
     {
       name: "breakers-stand-alone",
@@ -114,10 +116,12 @@ module.exports = {
     },
     {
       name: "mcp-takes-only-the-grant-from-auth-and-the-board-from-the-dashboard",
-      comment: "The goal board (an MCP App) is the dashboard's drawing as one document; the MCP layer serves it and nothing else of the web side.",
+      comment:
+        "The goal board (an MCP App) is the dashboard's drawing as one document; the MCP layer serves it and nothing else of the web side. " +
+        "Of auth it takes the grant, and the one byte-limited body reader, so that every body from outside is read the same way.",
       severity: "error",
       from: { path: "^src/mcp/" },
-      to: { path: "^src/(auth/(?!grant\\.ts$)|dashboard/(?!board\\.ts$))" },
+      to: { path: "^src/(auth/(?!(grant|read-body)\\.ts$)|dashboard/(?!board\\.ts$))" },
     },
     {
       name: "auth-knows-no-tools",
@@ -134,10 +138,13 @@ module.exports = {
     },
     {
       name: "transfer-reads-tables-not-domains",
-      comment: "Export and import move rows of every table; they need no domain logic.",
+      comment:
+        "Export and import move rows of every table and need no domain logic. What they take from a domain is its " +
+        "integrity.ts: the declaration of what its rows must satisfy (and the function that recomputes its derived " +
+        "columns), so that the domain, not the import, says what the runtime could have written.",
       severity: "error",
       from: { path: "^src/runtime/transfer/" },
-      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans|schedules|keys)/" },
+      to: { path: "^src/runtime/(tasks|goals|relay|breakers|plans|schedules|keys)/", pathNot: "^src/runtime/[^/]+/integrity\\.ts$" },
     },
     {
       name: "shared-is-a-leaf",

@@ -60,7 +60,8 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "notify", include: ["test/notify/**/*.test.ts"] },
+        // Run beside the unit project (vitest needs the two to agree on maxWorkers), each file isolated.
+        test: { name: "notify", include: ["test/notify/**/*.test.ts"], maxWorkers: 2, testTimeout: 30_000 },
       },
       {
         // Benchmarks (`npm run bench`): same workerd setup, never part of `npm test`.

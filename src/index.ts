@@ -2,10 +2,11 @@
  * Worker entry: the OAuth provider in front, the stateless MCP endpoint behind it, and the
  * Durable Object classes the bindings name.
  */
-import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
+import { OAuthError, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { env } from "cloudflare:workers";
 import { resolveAgentKey, serveCheckingKeys, type KeyChecker } from "./auth/agent-keys";
 import { handleAuthorize, type EnvWithOAuth } from "./auth/authorize";
+import { grantIsCurrent } from "./auth/grant";
 import { accessTokenTtlSeconds, CLIENT_REGISTRATION_TTL_SECONDS } from "./auth/lifetimes";
 import { mcpEndpoint, pageRedirect, refusal } from "./auth/resource";
 import { guardStrangers } from "./auth/strangers";
@@ -40,6 +41,13 @@ export const oauthOptions = {
   clientRegistrationTTL: CLIENT_REGISTRATION_TTL_SECONDS,
   // One hour; ACCESS_TOKEN_TTL_SECONDS shortens it for tests (docs/security.md).
   accessTokenTTL: accessTokenTtlSeconds(env.ACCESS_TOKEN_TTL_SECONDS),
+  // A grant given under an owner password that has changed since is over: invalid_grant makes the
+  // provider revoke it with all its tokens (docs/security.md, "Changing the owner password").
+  tokenExchangeCallback: async ({ grantType, props, env }) => {
+    if (grantType === "refresh_token" && !(await grantIsCurrent(props, env))) {
+      throw new OAuthError("invalid_grant", { description: "the owner password changed since this client was allowed; sign in again" });
+    }
+  },
 } satisfies Omit<OAuthProviderOptions, "resourceMetadata">;
 
 // ─── the endpoint's URL: MCP_RESOURCE, or the origin the Worker is served from (docs/deploy.md) ───
@@ -79,8 +87,8 @@ function providerFor(resource: string): OAuthProvider {
 export default {
   fetch(request, env, ctx) {
     const endpoint = mcpEndpoint(request.url, env.MCP_RESOURCE);
-    if (endpoint.kind === "elsewhere") return pageRedirect(request, endpoint) ?? refusal(endpoint);
-    if (endpoint.kind !== "served") return refusal(endpoint);
+    if (endpoint.kind === "elsewhere") return pageRedirect(request, endpoint) ?? refusal(endpoint, request);
+    if (endpoint.kind !== "served") return refusal(endpoint, request);
     // A copy of env per request: the provider stores its helpers (for one resource) on the env it
     // is given, and the shared env object must not keep another origin's helpers.
     const provider = providerFor(endpoint.resource);

@@ -35,6 +35,23 @@ const events = (runtime: RuntimeApi, agentId: string) =>
   );
 
 
+/**
+ * A call's answer and the clock around it. Time moves on between calls (more than a second on a
+ * busy machine), so a "retry after" is checked against the due time it counts down to, for the
+ * moment the object answered: somewhere between `before` and `after`.
+ */
+async function around<T>(call: () => Promise<T>): Promise<{ answer: T; before: number; after: number }> {
+  const before = Date.now();
+  const answer = await call();
+  return { answer, before, after: Date.now() };
+}
+
+/** What `retry_after_seconds` may say for `due` when answered between `before` and `after`. */
+function expectSecondsUntil(seconds: number | undefined, due: number, { before, after }: { before: number; after: number }) {
+  expect(seconds).toBeGreaterThanOrEqual(Math.max(0, Math.ceil((due - after) / 1000)));
+  expect(seconds).toBeLessThanOrEqual(Math.ceil((due - before) / 1000));
+}
+
 /** Moves every due time of `agentId` (cooldown end, probe deadlines) 1 ms into the past. */
 const makeDue = (runtime: RuntimeApi, agentId: string) =>
   withSql(runtime, (sql) => {
@@ -192,11 +209,14 @@ describe("HALF_OPEN probes", () => {
     const second = await next(runtime, "a");
     expect([first.task!.id, second.task!.id]).toEqual([t1, t2]);
     expect(first.probe_expires_at).toBeDefined();
-    const refused = await next(runtime, "a");
+    const asked = await around(() => next(runtime, "a"));
+    const refused = asked.answer;
     expect(refused).toMatchObject({ task: null, reason: "circuit_half_open_probes_taken", fallback_agent: "backup" });
     // It may ask again when the earliest probe expires: a probe handed out with a claim lives as
     // long as the claim's lease (default 1800 s), at least probe_timeout_seconds.
-    expect(refused.retry_after_seconds).toBe(1800);
+    expect(first.probe_expires_at).toBe(first.lease_expires_at);
+    expect(Date.parse(first.lease_expires_at!) - Date.parse(first.task!.started_at!)).toBe(1_800_000);
+    expectSecondsUntil(refused.retry_after_seconds, Date.parse(first.probe_expires_at!), asked);
     expect(value(await runtime.getTask(t3))).toMatchObject({ status: "pending", assigned_to: null });
     const s = await status(runtime, "a");
     expect(s).toMatchObject({ state: "HALF_OPEN", can_execute: false, probes_in_flight: 2 });
@@ -291,8 +311,11 @@ describe("manual trip, reset and configure", () => {
     const second = value(await runtime.configureBreaker("a", { cooldown_seconds: 2, fallback_agent: "senior" }));
     expect(second).toMatchObject({ failure_threshold: 2, cooldown_seconds: 2, fallback_agent: "senior", window_seconds: 60 });
     await fail(runtime, "a");
-    expect(await fail(runtime, "a")).toMatchObject({ tripped: true });
-    expect((await status(runtime, "a")).retry_after_seconds).toBe(2);
+    const tripped = await fail(runtime, "a");
+    expect(tripped).toMatchObject({ tripped: true });
+    expect(Date.parse(tripped.breaker.cooldown_until!) - Date.parse(tripped.breaker.opened_at!)).toBe(2_000);
+    const read = await around(() => status(runtime, "a"));
+    expectSecondsUntil(read.answer.retry_after_seconds, Date.parse(tripped.breaker.cooldown_until!), read);
   });
 
   it("rejects out-of-range settings naming the field, and changes nothing", async () => {
@@ -309,8 +332,11 @@ describe("breaker-aware hand-out", () => {
     const runtime = freshRuntime();
     const [t1] = await tasks(runtime, 1);
     value(await runtime.configureBreaker("a", { fallback_agent: "backup", cooldown_seconds: 90 }));
-    value(await runtime.tripBreaker("a"));
-    expect(await next(runtime, "a")).toEqual({ task: null, reason: "circuit_open", retry_after_seconds: 90, fallback_agent: "backup" });
+    const { breaker } = value(await runtime.tripBreaker("a"));
+    expect(Date.parse(breaker.cooldown_until!) - Date.parse(breaker.opened_at!)).toBe(90_000);
+    const asked = await around(() => next(runtime, "a"));
+    expect(asked.answer).toEqual({ task: null, reason: "circuit_open", retry_after_seconds: expect.any(Number), fallback_agent: "backup" });
+    expectSecondsUntil(asked.answer.retry_after_seconds, Date.parse(breaker.cooldown_until!), asked);
     expect(value(await runtime.getTask(t1))).toMatchObject({ status: "pending", assigned_to: null, attempt: 0 });
     // Another agent, and a look without agent_id, are not affected.
     expect((await next(runtime)).task!.id).toBe(t1);
@@ -329,16 +355,18 @@ describe("breaker-aware hand-out", () => {
   it("exports a read-only gate for the relay that names the fallback of an OPEN agent", async () => {
     const runtime = freshRuntime();
     value(await runtime.configureBreaker("synthesizer", { fallback_agent: "generalist-2" }));
-    value(await runtime.tripBreaker("synthesizer"));
+    const { breaker } = value(await runtime.tripBreaker("synthesizer"));
     const gates = await withSql(runtime, (sql) => {
       const now = Date.now();
       return {
+        now,
         open: breakerGate(sql, "synthesizer", now),
         unknown: breakerGate(sql, "researcher", now),
         rows: sql.exec(`SELECT count(*) AS n FROM breakers`).one().n,
       };
     });
-    expect(gates.open).toEqual({ can_execute: false, state: "OPEN", fallback_agent: "generalist-2", retry_after_seconds: 300, reason: "circuit_open" });
+    const secondsLeft = Math.ceil((Date.parse(breaker.cooldown_until!) - gates.now) / 1000);
+    expect(gates.open).toEqual({ can_execute: false, state: "OPEN", fallback_agent: "generalist-2", retry_after_seconds: secondsLeft, reason: "circuit_open" });
     expect(gates.unknown).toMatchObject({ can_execute: true, state: "CLOSED" });
     expect(gates.rows).toBe(1);
   });
@@ -438,7 +466,10 @@ describe("over MCP", () => {
     const s = await mcp.call("circuit_breaker_status", { agent_id: "worker" });
     expect(s.cooldown_until).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(s.recent_failures[0]).toMatchObject({ type: "rate_limited", message: "429" });
-    expect(await mcp.call("get_next_task", { agent_id: "worker" })).toEqual({ task: null, reason: "circuit_open", retry_after_seconds: 2, fallback_agent: "helper" });
+    expect(Date.parse(s.cooldown_until) - Date.parse(s.opened_at)).toBe(2_000);
+    const asked = await around(() => mcp.call("get_next_task", { agent_id: "worker" }));
+    expect(asked.answer).toEqual({ task: null, reason: "circuit_open", retry_after_seconds: expect.any(Number), fallback_agent: "helper" });
+    expectSecondsUntil(asked.answer.retry_after_seconds, Date.parse(s.cooldown_until), asked);
     const list = await mcp.call("circuit_breaker_list", {});
     expect(list).toMatchObject({ total_breakers: 1, open_circuits: ["worker"] });
   });

@@ -435,6 +435,38 @@ describe("never destructive", () => {
     expect(value(await runtime.getGoal(goal.id))).toMatchObject({ status: "active", task_counts: { completed: 1, pending: 1 } });
   });
 
+  it("writes one plan of two decompositions racing on one goal: the second is refused when it comes to write", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    // Both ask while the goal is empty, so both pass the check made before the model call; the
+    // model answers only once both are waiting for it.
+    let answer!: () => void;
+    const thinking = new Promise<void>((resolve) => (answer = resolve));
+    const fake = new FakeAnthropic(answers.after(thinking, answers.plan(samplePlans.sequential)), answers.after(thinking, answers.plan(samplePlans.parallel)));
+    const racing = [decompose(runtime, { goal_id: goal.id }, fake), decompose(runtime, { goal_id: goal.id }, fake)];
+    await expect.poll(() => fake.requests.length).toBe(2);
+    answer();
+    const outcomes = await Promise.all(racing);
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    expect(outcomes.find((o) => !o.ok)).toMatchObject({ ok: false, error: { code: "conflict", message: expect.stringContaining(`goal ${goal.id} already has 3 tasks`) } });
+    expect(value(await runtime.getGoal(goal.id)).task_counts.pending).toBe(3);
+  });
+
+  it("writes nothing into a goal cancelled while the model was planning", async () => {
+    const runtime = freshRuntime();
+    const goal = await goalIn(runtime);
+    let answer!: () => void;
+    const thinking = new Promise<void>((resolve) => (answer = resolve));
+    const fake = new FakeAnthropic(answers.after(thinking, answers.plan(samplePlans.sequential)));
+    const planning = decompose(runtime, { goal_id: goal.id }, fake);
+    await expect.poll(() => fake.requests.length).toBe(1);
+    value(await runtime.cancelGoal(goal.id));
+    const before = await stateOf(runtime);
+    answer();
+    expect(await planning).toMatchObject({ ok: false, error: { code: "failed_precondition", message: `goal ${goal.id} is cancelled and takes no new tasks` } });
+    expect(await stateOf(runtime)).toEqual(before);
+  });
+
   it("answers not_found for an unknown goal without calling Claude", async () => {
     const runtime = freshRuntime();
     const fake = new FakeAnthropic(answers.plan(samplePlans.sequential));

@@ -65,3 +65,44 @@ describe("what is not a 2025-era JSON-RPC POST", () => {
     expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32700);
   });
 });
+
+describe("request bodies are bounded on both protocol lanes", () => {
+  /** A JSON-RPC body of `bytes` bytes sent chunked: a stream, so no Content-Length to refuse it by. */
+  function chunked(bytes: number): ReadableStream<Uint8Array> {
+    const head = new TextEncoder().encode(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"`);
+    const tail = new TextEncoder().encode(`"}}`);
+    let left = bytes - head.length - tail.length;
+    let started = false;
+    return new ReadableStream({
+      pull(controller) {
+        if (!started) return (started = true), controller.enqueue(head);
+        if (left <= 0) return controller.enqueue(tail), controller.close();
+        const size = Math.min(left, 64 * 1024);
+        left -= size;
+        controller.enqueue(new Uint8Array(size).fill(0x61));
+      },
+    });
+  }
+
+  // 4 MiB is the stated limit (the MCP SDK's own default); one byte more is refused.
+  const LIMIT = 4 * 1024 * 1024;
+
+  for (const [lane, version] of [
+    ["2025-era", "2025-11-25"],
+    ["2026-07-28", "2026-07-28"],
+  ]) {
+    it(`${lane}: a chunked body over 4 MiB is refused with 413, one at the limit is read`, async () => {
+      const token = await tokenFor(`http-${crypto.randomUUID()}`);
+      const send = (bytes: number) =>
+        workerFetch(`${ORIGIN}/mcp`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, ...LEGACY, "MCP-Protocol-Version": version },
+          body: chunked(bytes),
+        });
+      const over = await send(LIMIT + 1);
+      expect(over.status).toBe(413);
+      expect(((await over.json()) as { error: { message: string } }).error.message).toBe("Request body too large");
+      expect((await send(LIMIT)).status).not.toBe(413);
+    });
+  }
+});

@@ -237,6 +237,9 @@ describe("a cursor that was not issued for this list is refused", () => {
       ["a cut MAC", "list_tasks", { cursor: `${payload}.${mac.slice(1)}` }],
       ["no MAC", "list_tasks", { cursor: payload }],
       ["not a cursor at all", "list_tasks", { cursor: "page-2" }],
+      // Characters outside ASCII are longer in bytes than in characters: refused, not a crash (`unavailable`).
+      ["a MAC of non-ASCII characters", "list_tasks", { cursor: `${payload}.${"é".repeat(mac.length)}` }],
+      ["a position of non-ASCII characters", "list_tasks", { cursor: `ü${payload}.${mac}` }],
       ["another list's cursor", "list_goals", { cursor: tasksCursor }],
       ["another filter's cursor", "list_tasks", { status: "pending", cursor: tasksCursor }],
       ["another user's cursor", "list_tasks", { cursor: await cursorOf(bob, "list_tasks", {}) }],

@@ -6,8 +6,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkOwnerPassword, GLOBAL_FAILURES_PER_HOUR, MIN_OWNER_PASSWORD_LENGTH } from "../src/auth/owner-sign-in";
-import { FREE_FAILURES, LoginThrottle, throttleKey, throttleName } from "../src/auth/throttle";
+import { checkOwnerPassword } from "../src/auth/owner-sign-in";
+import { LoginThrottle, throttleKey, throttleName } from "../src/auth/throttle";
+
+/** As docs/security.md states them (not read from src: raising one there must fail here). */
+const MIN_OWNER_PASSWORD_LENGTH = 16;
+const GLOBAL_FAILURES_PER_HOUR = 100;
+const FREE_FAILURES = 5;
 
 const ENV = env;
 const PASSWORD = ENV.OWNER_PASSWORD!;

@@ -115,6 +115,21 @@ describe("a request on another origin than MCP_RESOURCE", () => {
     });
   });
 
+  it("is readable by a client in a browser page of any origin: the preflight is allowed and the 400 carries CORS headers", async () => {
+    const preflight = await workerFetch(`http://127.0.0.1:8787/mcp`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://localhost:6274", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type, mcp-protocol-version" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toContain("POST");
+    expect(preflight.headers.get("Access-Control-Allow-Headers")).toBe("authorization, content-type, mcp-protocol-version");
+    const response = await workerFetch(`http://127.0.0.1:8787/mcp`, { method: "POST", body: "{}", headers: { Origin: "http://localhost:6274" } });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(((await response.json()) as Record<string, string>).mcp_url).toBe(MCP_URL);
+  });
+
   it("is served as usual on the configured origin", async () => {
     const response = await workerFetch(`${ORIGIN}/.well-known/oauth-protected-resource/mcp`);
     expect(response.status).toBe(200);

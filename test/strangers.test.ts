@@ -8,10 +8,13 @@ import { getOAuthApi } from "@cloudflare/workers-oauth-provider";
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CLIENT_REGISTRATION_TTL_SECONDS } from "../src/auth/lifetimes";
-import { DEFAULT_AUTHORIZE_REQUESTS_PER_HOUR, DEFAULT_CLIENT_REGISTRATIONS_PER_HOUR } from "../src/auth/strangers";
 import worker, { oauthOptionsFor } from "../src/index";
 import { authorizeUrl, codeExchange, MCP_URL, ORIGIN, pkcePair, REDIRECT_URI, registerClient } from "./helpers/oauth";
+
+/** As SPEC §3 and docs/security.md state them (not read from src: raising one there must fail here). */
+const DEFAULT_CLIENT_REGISTRATIONS_PER_HOUR = 10;
+const DEFAULT_AUTHORIZE_REQUESTS_PER_HOUR = 60;
+const CLIENT_REGISTRATION_TTL_SECONDS = 30 * 24 * 60 * 60;
 
 /** The Worker with the product's default limits (vitest.config.ts raises them for other tests). */
 const PRODUCT_ENV = { ...env, CLIENT_REGISTRATIONS_PER_HOUR: undefined, AUTHORIZE_REQUESTS_PER_HOUR: undefined };

@@ -4,8 +4,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Outcome } from "../src/runtime/kernel/errors";
-import { GRAPH_MAX_NODES } from "../src/runtime/tasks/graph";
 import { freshRuntime, value, withSql } from "./helpers/runtime";
+
+/** A goal's first 2,000 tasks are drawn (docs/dashboard.md); stated here, so raising it in src fails. */
+const GRAPH_MAX_NODES = 2_000;
 
 const ok = async <T>(outcome: Promise<Outcome<T>> | Outcome<T>): Promise<T> => value(await outcome);
 

@@ -6,7 +6,7 @@
  */
 import { AuthorizationError, authorizationErrorRedirect, CimdFetchError, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
 import { consentPage, messagePage, pageResponse as html } from "./consent-page";
-import { OWNER_USER_ID, type AuthProps } from "./grant";
+import { OWNER_USER_ID, ownerGrantProps } from "./grant";
 import { checkOwnerPassword, ownerPasswordProblem } from "./owner-sign-in";
 import { readForm } from "./read-body";
 
@@ -84,7 +84,7 @@ async function decide(request: Request, env: EnvWithOAuth): Promise<Response> {
   }
 
   const approved = await oauth.approveConsent(request, handle);
-  const props: AuthProps = { userId: OWNER_USER_ID };
+  const props = await ownerGrantProps(env);
   const { redirectTo } = await oauth.completeAuthorization({
     request: approved.request,
     userId: OWNER_USER_ID,

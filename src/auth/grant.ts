@@ -3,8 +3,16 @@
  * input. An OAuth grant carries the user only: the owner, who may act as any agent. An agent key
  * (./agent-keys.ts) carries the user and the agent the key was made for.
  */
+import { passwordStamp } from "./password";
+
 export interface AuthProps extends Record<string, unknown> {
   userId: string;
+  /**
+   * Set by the consent page: the stamp of the owner password the grant was given under. A grant
+   * without one was not made by the consent page (tests, tools, agent keys) and is not tied to
+   * the password.
+   */
+  passwordStamp?: string;
   /** Set when the bearer is an agent key: the call acts as this agent only. */
   agent?: AgentProps;
   /**
@@ -39,3 +47,20 @@ export interface AgentProps {
 
 /** A personal instance has one user. An upstream identity provider would supply others. */
 export const OWNER_USER_ID = "owner";
+
+const GRANT_STAMP = "oauth-grant";
+
+/** The props of a grant the owner gives on the consent page now. */
+export async function ownerGrantProps(env: Pick<Cloudflare.Env, "OWNER_PASSWORD">): Promise<AuthProps> {
+  const stamp = await passwordStamp(env.OWNER_PASSWORD, GRANT_STAMP);
+  return stamp === null ? { userId: OWNER_USER_ID } : { userId: OWNER_USER_ID, passwordStamp: stamp };
+}
+
+/**
+ * Whether a grant still stands: one given under an owner password that has changed since does not
+ * (docs/security.md, "Changing the owner password"). Checked on every MCP request and every refresh.
+ */
+export async function grantIsCurrent(props: Partial<AuthProps> | undefined, env: Pick<Cloudflare.Env, "OWNER_PASSWORD">): Promise<boolean> {
+  if (props?.passwordStamp === undefined) return true;
+  return props.passwordStamp === (await passwordStamp(env.OWNER_PASSWORD, GRANT_STAMP));
+}

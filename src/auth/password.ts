@@ -10,3 +10,16 @@ export async function passwordMatches(candidate: string, expected: string): Prom
   const [a, b] = await Promise.all([digest(candidate), digest(expected)]);
   return crypto.subtle.timingSafeEqual(a, b);
 }
+
+/**
+ * A stamp of the owner password for one purpose: HMAC-SHA256 keyed by the password. What was
+ * granted under a password (a dashboard session, an OAuth grant) keeps its stamp, and stops
+ * counting once the password's stamp differs — so changing OWNER_PASSWORD ends all of it, without
+ * the password or a plain hash of it being stored anywhere. Null without a password.
+ */
+export async function passwordStamp(password: string | undefined, purpose: string): Promise<string | null> {
+  if (!password) return null;
+  const key = await crypto.subtle.importKey("raw", encoder.encode(password), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`agent-runtime ${purpose}`)));
+  return btoa(String.fromCharCode(...mac.subarray(0, 16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -64,9 +64,22 @@ export function mcpEndpoint(requestUrl: string, configured: string | undefined):
  * the MCP SDKs) retries a 421 on a fresh connection and fails with a body-length error, so the
  * client would never read the message.
  * Misconfiguration: 500, the operator's to fix; the message names the setting, never a secret.
+ *
+ * A client in a browser page (an inspector, a web app) reads the answer only under CORS, and its
+ * POST with a token is preceded by a preflight: the preflight is allowed, and the answer readable
+ * from any origin. It carries no credential and nothing private — only where the endpoint is.
  */
-export function refusal(endpoint: Exclude<Endpoint, { kind: "served" }>): Response {
-  const headers = { "Content-Type": "application/json", "Cache-Control": "no-store" };
+export function refusal(endpoint: Exclude<Endpoint, { kind: "served" }>, request: Request): Response {
+  const cors = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers") ?? "Authorization, Content-Type",
+    "Access-Control-Max-Age": "86400",
+  };
+  if (request.method === "OPTIONS" && request.headers.has("Access-Control-Request-Method")) {
+    return new Response(null, { status: 204, headers: { ...cors, "Cache-Control": "no-store" } });
+  }
+  const headers = { ...cors, "Content-Type": "application/json", "Cache-Control": "no-store" };
   if (endpoint.kind === "misconfigured") {
     return new Response(JSON.stringify({ error: "server_error", error_description: endpoint.message }), { status: 500, headers });
   }

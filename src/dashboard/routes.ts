@@ -8,11 +8,13 @@
  *   GET  /app               goals          GET /app/goals/:id    one goal's task graph
  *   GET  /app/schedules     schedules      POST /app/schedules/:id   pause or resume one
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
+ *                           (lists: ?before=<key> for the older ones, a window of PER_PAGE at a time)
  *   GET  /app/breakers      breakers       GET /app/data         export & import
  *   GET  /app/notifications where notifications go, and how their delivery fares
  *   GET  /app/keys          agent keys     POST /app/keys        make one (shown once)
  *   POST /app/keys/revoke   revoke one
  *   GET  /export            the JSON download      POST /import   an upload into an empty instance
+ *   POST /wipe              everything removed (typed confirmation), so that an import can be redone
  *   GET  /live              WebSocket: {"changed":true} whenever the owner's data changes
  *
  * Every page GET with `X-Dashboard-Fragment: main` answers only the inside of <main>: the page
@@ -30,18 +32,19 @@ import { serveAsset } from "./assets";
 import { html } from "./html";
 import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } from "./http";
 import { breakersPage, BREAKERS_SHOWN } from "./pages/breakers";
-import { dataPage, type ImportResult } from "./pages/data";
+import { dataPage, WIPE_CONFIRMATION, type DataResult } from "./pages/data";
 import { goalPage } from "./pages/goal";
-import { goalsPage, GOALS_SHOWN } from "./pages/goals";
+import { goalsPage } from "./pages/goals";
 import { keyCreatedPage, keysPage, type KeyForm } from "./pages/keys";
 import { layout, type Page } from "./pages/layout";
 import { notificationsPage } from "./pages/notifications";
-import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
+import { relayPage, relaysPage } from "./pages/relays";
 import { RUNS_SHOWN, schedulesPage, SCHEDULES_SHOWN, type ScheduleNotice } from "./pages/schedules";
+import { beforeParam, PER_PAGE } from "./pages/window";
 import { messagePage, signInPage } from "./pages/sign-in";
 import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
 
-const EXACT = new Set(["/", "/login", "/logout", "/live", "/export", "/import"]);
+const EXACT = new Set(["/", "/login", "/logout", "/live", "/export", "/import", "/wipe"]);
 
 /** The paths src/index.ts hands to this handler. */
 export function isDashboardPath(pathname: string): boolean {
@@ -93,6 +96,7 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   if (path === "/app/keys/revoke") return method === "POST" ? revokeKey(request, env, session) : redirect("/app/keys");
   const scheduleAction = /^\/app\/schedules\/(sc_[a-z2-7]{12})$/.exec(path);
   if (scheduleAction) return method === "POST" ? changeSchedule(request, env, session, scheduleAction[1]) : redirect("/app/schedules");
+  if (path === "/wipe") return method === "POST" ? wipeAll(request, env, session) : redirect("/app/data");
   if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
   return page(request, env, session, path);
 }
@@ -105,7 +109,7 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
       : htmlResponse(layout(built, session.csrf), status);
 
   if (path === "/app" || path === "/app/") {
-    return show(goalsPage(value(await runtime.listGoals({ limit: GOALS_SHOWN })).items));
+    return show(goalsPage(value(await runtime.goalsWindow(beforeParam(new URL(request.url)), PER_PAGE))));
   }
   const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
   if (goal) {
@@ -115,7 +119,7 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
     return show(goalPage(found.value.goal, found.value.graph));
   }
   if (path === "/app/schedules") return show(schedulesPage(value(await runtime.schedulesWithRuns(SCHEDULES_SHOWN, RUNS_SHOWN)), session.csrf));
-  if (path === "/app/relays") return show(relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items));
+  if (path === "/app/relays") return show(relaysPage(value(await runtime.pipelinesWindow(beforeParam(new URL(request.url)), PER_PAGE))));
   const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);
   if (relay) {
     const status = await runtime.getRelayStatus(relay[1]);
@@ -178,8 +182,7 @@ async function exportAll(env: Cloudflare.Env): Promise<Response> {
 }
 
 async function importAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
-  const answer = (result: ImportResult, status: number) =>
-    htmlResponse(layout(dataPage(session.csrf, result), session.csrf), status);
+  const answer = dataAnswer(session);
   if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was imported." }, 403);
   const limit = `${MAX_TRANSFER_BYTES / 2 ** 20} MiB`;
   const tooLarge = { ok: false, message: `The file is larger than ${limit}, the most an import takes. Nothing was imported.` };
@@ -277,6 +280,27 @@ async function changeSchedule(request: Request, env: Cloudflare.Env, session: Se
     return answer({ ok: false, message: `Refused, nothing changed: ${outcome.error.message}.` }, code);
   }
   return redirect(`/app/schedules#schedule-${scheduleId}`);
+}
+
+/** The Export & import page with the outcome of the action on it. */
+const dataAnswer = (session: Session) => (result: DataResult, status: number) =>
+  htmlResponse(layout(dataPage(session.csrf, result), session.csrf), status);
+
+/** Empties the owner's instance: a form from our own page, with the session's token and the typed confirmation. */
+async function wipeAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
+  const answer = dataAnswer(session);
+  if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was wiped." }, 403);
+  const form = await readForm(request, MAX_LOGIN_BYTES);
+  if (!form || !(await csrfMatches(session, String(form.get("csrf") ?? "")))) {
+    return answer({ ok: false, message: "The form is out of date. Reload the page and try again. Nothing was wiped." }, 403);
+  }
+  if (String(form.get("confirm") ?? "").trim() !== WIPE_CONFIRMATION) {
+    return answer({ ok: false, message: `Type ${WIPE_CONFIRMATION} to confirm the wipe. Nothing was wiped.` }, 400);
+  }
+  const outcome = await runtimeOf(env).wipeAll();
+  if (!outcome.ok) return answer({ ok: false, message: `Not wiped: ${outcome.error.message}.` }, 500);
+  const total = Object.values(outcome.value.rows).reduce((a, b) => a + b, 0);
+  return answer({ ok: true, message: `Wiped: ${total} rows removed. This instance is empty; an import can go in now.` }, 200);
 }
 
 /** A read's value; a failed read of a list is a bug, not a user error. */

@@ -4,12 +4,15 @@
  * A session is a random id in a cookie (`HttpOnly`, `SameSite=Strict`, `Max-Age`; over https
  * `__Host-` and `Secure`, so no other subdomain or plain-http page can set or read it). Only the
  * id's SHA-256 is stored, in OAUTH_KV with the same expiry, next to a per-session CSRF token that
- * every page embeds and every POST must send back. Signing out deletes the record.
+ * every page embeds and every POST must send back. Signing out deletes the record. The record
+ * also keeps a stamp of the owner password it was opened with (auth/password.ts): changing
+ * OWNER_PASSWORD ends every session.
  *
  * A state-changing request must also come from one of our own pages: its Origin must be ours (or,
  * without one, Sec-Fetch-Site must say same-origin). With SameSite=Strict that is three separate
  * reasons a cross-site form cannot act as the owner.
  */
+import { passwordStamp } from "../auth/password";
 
 /** How long a sign-in lasts. There is no "remember me": the owner signs in again after this. */
 export const SESSION_SECONDS = 12 * 60 * 60;
@@ -26,7 +29,11 @@ export interface Session {
 interface StoredSession {
   csrf: string;
   expiresAt: number;
+  /** The owner password's stamp when the session began. */
+  password: string;
 }
+
+const SESSION_STAMP = "dashboard-session";
 
 const isHttps = (request: Request) => new URL(request.url).protocol === "https:";
 
@@ -59,7 +66,9 @@ function setCookie(request: Request, value: string, maxAge: number): string {
 /** Starts a session; returns it and the Set-Cookie header value. */
 export async function createSession(request: Request, env: Cloudflare.Env): Promise<{ session: Session; cookie: string }> {
   const session: Session = { id: randomId(), csrf: randomId(), expiresAt: Date.now() + SESSION_SECONDS * 1000 };
-  const stored: StoredSession = { csrf: session.csrf, expiresAt: session.expiresAt };
+  const password = await passwordStamp(env.OWNER_PASSWORD, SESSION_STAMP);
+  if (password === null) throw new Error("a session needs an owner password (sign-in checks it first)");
+  const stored: StoredSession = { csrf: session.csrf, expiresAt: session.expiresAt, password };
   await env.OAUTH_KV.put(await storageKey(session.id), JSON.stringify(stored), { expirationTtl: SESSION_SECONDS });
   return { session, cookie: setCookie(request, session.id, SESSION_SECONDS) };
 }
@@ -71,6 +80,7 @@ export async function readSession(request: Request, env: Cloudflare.Env): Promis
   const stored = await env.OAUTH_KV.get<StoredSession>(await storageKey(id), "json");
   // KV expiry is lazy by up to a minute; the stored time is exact.
   if (!stored || stored.expiresAt <= Date.now()) return null;
+  if (stored.password !== (await passwordStamp(env.OWNER_PASSWORD, SESSION_STAMP))) return null;
   return { id, csrf: stored.csrf, expiresAt: stored.expiresAt };
 }
 

@@ -28,7 +28,8 @@ import {
   type McpServer,
 } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
-import { KEY_RECHECK_HEADER, type AuthProps } from "../auth/grant";
+import { grantIsCurrent, KEY_RECHECK_HEADER, type AuthProps } from "../auth/grant";
+import { readBytes } from "../auth/read-body";
 import { runtimeOf } from "../runtime/api";
 import { mayRenderApps } from "./app";
 import { runAsGrant, runForClient } from "./context";
@@ -45,9 +46,12 @@ export function endpointHandler(route: string, factory: Factory): EndpointHandle
   const streamed = createMcpHandler(factory, { route });
   return (request, env, ctx) =>
     asGrantee(env, ctx, async (userId, key) => {
+      if (!(await grantIsCurrent(grantOf(ctx), env))) return stalePassword(request);
       if (request.method !== "POST") return confirmed(key, "first", () => modern(request, env, ctx));
-      if (Number(request.headers.get("Content-Length") ?? 0) > MAX_BODY_BYTES) return jsonRpcError(413, -32600, "Request body too large");
-      const text = await request.text();
+      // Counted as it arrives: a chunked body has no Content-Length to refuse it by.
+      const bytes = await readBytes(request, MAX_BODY_BYTES);
+      if (bytes === null) return jsonRpcError(413, -32600, "Request body too large");
+      const text = new TextDecoder().decode(bytes);
       const body = parseJson(text);
       return runForClient(mayRenderApps(body), async () => {
         if (body !== undefined && (await isLegacyRequest(request, body))) {
@@ -165,11 +169,28 @@ function rejection(request: Request): Response | undefined {
   return originValidationResponse(request, workersDev ? [...localhostAllowedOrigins(), hostname] : localhostAllowedOrigins());
 }
 
-/** The grant's props (its user, and the agent of an agent key); the provider puts them on the context. */
+/** The grant's props (its user, the password it was given under, and the agent of an agent key); the provider puts them on the context. */
 function grantOf(ctx: ExecutionContext): AuthProps | undefined {
   const props = (ctx as { props?: Partial<AuthProps> }).props;
   if (typeof props?.userId !== "string" || props.userId.length === 0) return undefined;
-  return { userId: props.userId, ...(props.agent && { agent: props.agent }), ...(props.unconfirmed && { unconfirmed: props.unconfirmed }) };
+  return {
+    userId: props.userId,
+    ...(props.passwordStamp && { passwordStamp: props.passwordStamp }),
+    ...(props.agent && { agent: props.agent }),
+    ...(props.unconfirmed && { unconfirmed: props.unconfirmed }),
+  };
+}
+
+/**
+ * A token whose grant was given under an owner password that has changed since: refused as an
+ * invalid token, with the challenge that sends the client back to sign in (its refresh token is
+ * refused too, and the grant revoked then: src/index.ts).
+ */
+function stalePassword(request: Request): Response {
+  const metadata = `${new URL(request.url).origin}/.well-known/oauth-protected-resource/mcp`;
+  const description = "the owner password changed since this client was allowed; sign in again";
+  const challenge = `Bearer error="invalid_token", error_description="${description}", resource_metadata="${metadata}"`;
+  return Response.json({ error: "invalid_token", error_description: description }, { status: 401, headers: { "WWW-Authenticate": challenge } });
 }
 
 /** The verified token as the SDK describes it (what the agents lane derives from `ctx.auth`). */

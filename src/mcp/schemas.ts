@@ -3,6 +3,7 @@ import { z } from "zod";
 import { GOAL_STATUSES, type Goal } from "../runtime/goals/goals";
 import { LIMITS } from "../runtime/kernel/limits";
 import { EVENT_KINDS, type TaskEvent } from "../runtime/tasks/history";
+import { nestedDeeperThan, NOT_BLANK, ONE_LINE } from "../shared/input-rules";
 import type { GoalContext, TaskInput } from "../runtime/tasks/inputs";
 import { RUN_WHEN, TASK_STATUSES, type Task } from "../runtime/tasks/model";
 import type { TaskDetail } from "../runtime/tasks/queue";
@@ -18,15 +19,11 @@ export const text = z.string().max(LIMITS.text).meta(standard);
 /**
  * A name shown to agents inside prompts (an agent id, an agent type, a fallback agent): one line,
  * not blank, without control characters or Unicode line breaks, so it cannot start a line of its
- * own in a prompt built for another agent. A standard limit: the instructions say it once.
+ * own in a prompt built for another agent (src/shared/input-rules.ts, which the import checks
+ * too). A standard limit: the instructions say it once.
  */
 const oneLine = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/\S/, "a name, not blank")
-    .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, "a name on one line, without control characters");
+  z.string().min(1).max(max).regex(NOT_BLANK, "a name, not blank").regex(ONE_LINE, "a name on one line, without control characters");
 export const oneLineName = oneLine(LIMITS.agentId).meta(standard);
 export const agentId = oneLineName;
 /** A role (docs/tasks.md, "Roles"): a one-line name of at most 64 characters (a standard limit). */
@@ -53,23 +50,6 @@ export const backoffSeconds = z.number().int().min(0).max(LIMITS.retryBackoffMax
 export const issuedId = z.string().min(1).max(LIMITS.leaseId).meta(standard);
 export const priority = z.number().int().min(LIMITS.priorityMin).max(LIMITS.priorityMax).describe("higher first");
 export const limit = z.number().int().min(1).max(LIMITS.listMax).default(LIMITS.listDefault);
-
-/**
- * Whether `value` nests objects and arrays more than `max` levels deep (the value itself is level
- * 1). Iterative, and stops at the first level too deep, so a hostile value costs no recursion.
- */
-export function nestedDeeperThan(value: unknown, max: number): boolean {
-  let level: unknown[] = [value];
-  for (let depth = 1; level.length > 0; depth++) {
-    const next: unknown[] = [];
-    for (const item of level) {
-      if (item !== null && typeof item === "object") for (const child of Object.values(item)) next.push(child);
-    }
-    if (next.some((item) => item !== null && typeof item === "object") && depth >= max) return true;
-    level = next;
-  }
-  return false;
-}
 
 export const metadata = z.record(z.string(), z.unknown()).check((ctx) => {
   // Depth first: a value nested too deep is refused before anything walks it recursively.

@@ -23,9 +23,10 @@ import {
   type NextTaskAnswer,
   type NextTaskRequest,
 } from "./dispatch";
-import { createGoal, getGoal, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalQuery } from "./goals/goals";
+import { createGoal, getGoal, goalLines, listGoals, updateGoal, type Goal, type GoalBrief, type GoalEdit, type GoalLine, type GoalQuery } from "./goals/goals";
 import { Cursors, cursorKey } from "./kernel/cursor";
 import { LIMITS } from "./kernel/limits";
+import type { ListWindow } from "./kernel/window";
 import { mapOutcome, outcomeOf, type ErrorCode, type Outcome } from "./kernel/errors";
 import type { Page, View, Viewed } from "./kernel/page";
 import type { JsonObject } from "./kernel/rows";
@@ -48,7 +49,7 @@ import type {
   RelayStatus,
   RetryAnswer,
 } from "./relay/model";
-import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines } from "./relay/views";
+import { batonOnceReached, getRelayBaton, getRelayStatus, listRelayPipelines, pipelineLines, type PipelineLine } from "./relay/views";
 import { assertGoalNotHeldByOthers } from "./tasks/acting";
 import type { Schedule, ScheduleBrief } from "./schedules/model";
 import {
@@ -79,6 +80,7 @@ import { LiveChannel } from "./live";
 import { taskGraph, type TaskGraph } from "./tasks/graph";
 import { exportText } from "./transfer/export";
 import { importDocument, parseDocument, type ImportSummary } from "./transfer/import";
+import { wipeAll, type WipeSummary } from "./transfer/wipe";
 
 /**
  * What a keyed call may never reach through callAsAgent: the object's own handlers and helpers,
@@ -526,6 +528,16 @@ export class Runtime extends DurableObject {
     return outcomeOf(() => schedulesWithRuns(this.sql, limit, runsEach));
   }
 
+  /** A window of goals for the list page, newest first below `before`: only what a row shows. */
+  goalsWindow(before: number | null, limit: number): Outcome<ListWindow<GoalLine>> {
+    return outcomeOf(() => goalLines(this.sql, before, limit));
+  }
+
+  /** A window of relay pipelines for the list page, newest first below `before` (a seq). */
+  pipelinesWindow(before: number | null, limit: number): Outcome<ListWindow<PipelineLine>> {
+    return outcomeOf(() => pipelineLines(this.sql, before, limit));
+  }
+
   /** Every row of every table as the export file's text (deterministic: see transfer/export.ts). */
   exportAll(): Outcome<string> {
     return outcomeOf(() => exportText(this.sql));
@@ -534,6 +546,16 @@ export class Runtime extends DurableObject {
   /** Writes an export into this instance if it is empty; one transaction, refused → nothing changed. */
   importAll(text: string): Promise<Outcome<ImportSummary>> {
     return this.write(() => importDocument(this.sql, parseDocument(text)));
+  }
+
+  /**
+   * Removes every row of every table, so that an import can be made again; one transaction. Every
+   * waiting call is woken: what it waited for may be gone.
+   */
+  async wipeAll(): Promise<Outcome<WipeSummary>> {
+    const outcome = await this.write(() => wipeAll(this.sql));
+    this.waiters.poke({ concerns: () => true, everyone: true, now: Date.now() });
+    return outcome;
   }
 
   /** WebSocket upgrades from the dashboard's /live route; nothing else reaches the object over HTTP. */

@@ -1,7 +1,8 @@
 /**
- * Export and import in the browser: the download from one instance goes into a second, empty
+ * Export, import and wipe in the browser: the download from one instance goes into a second, empty
  * instance and comes back out of it byte for byte; a file that is malformed or too large, and any
- * file once the instance holds data, is refused with a visible message and changes nothing.
+ * file once the instance holds data, is refused with a visible message and changes nothing; a
+ * wipe needs WIPE typed, and then the instance takes the file again.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -66,7 +67,7 @@ async function upload(page: Page, server: DevServer, name: string, bytes: Buffer
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return page.locator("#import-result");
+  return page.locator("#data-result");
 }
 
 let exported: Buffer;
@@ -125,6 +126,26 @@ describe("export and import through the browser", () => {
     const created = await callTool<{ id: number }>(client, "create_task", { title: "after the import", goal_id: showcase.goalId });
     expect(created.id).toBe(12);
     await client.close();
+  });
+
+  it("wipes the instance only once WIPE is typed, and then the same file imports again", async () => {
+    const page = onTarget.page;
+    const wipe = async (typed: string) => {
+      await page.goto(`${target.origin}/app/data`);
+      await page.getByLabel("Type WIPE to confirm").fill(typed);
+      await Promise.all([page.waitForURL(`${target.origin}/wipe`), page.getByRole("button", { name: "Wipe everything" }).click()]);
+      return page.locator("#data-result");
+    };
+    await expect(await wipe("wipe")).toContainText("Type WIPE to confirm the wipe. Nothing was wiped.");
+    await page.goto(`${target.origin}/app`);
+    await expect(page.locator(".empty")).toHaveCount(0);
+    const wiped = await wipe("WIPE");
+    await expect(wiped).toContainText("rows removed. This instance is empty");
+    await expect(wiped).toHaveAttribute("role", "status");
+    await page.goto(`${target.origin}/app`);
+    await expect(page.locator(".empty")).toContainText("No goals yet");
+    await expect(await upload(page, target, "export.json", exported)).toContainText("1 goals, 11 tasks, 2 pipelines, 3 breakers");
+    expect((await download(page, target)).bytes.equals(exported)).toBe(true);
   });
 
   it("asked no host but each dashboard's own for anything", async () => {

@@ -58,6 +58,11 @@ export const answers = {
   networkError: (): Answer => () => {
     throw new TypeError("fetch failed: connection refused");
   },
+  /** `answer`, once `until` settles: a model still thinking while the test changes something. */
+  after: (until: Promise<unknown>, answer: Answer): Answer => async (body, signal) => {
+    await until;
+    return answer(body, signal);
+  },
   /** Never answers; ends only when the client gives up (its timeout aborts the request). */
   hang: (): Answer => (_body, signal) =>
     new Promise<Response>((_resolve, reject) => {

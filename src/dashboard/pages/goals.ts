@@ -1,12 +1,14 @@
-/** Goals, newest first: status, progress, and how many tasks are in each state. */
-import type { Goal } from "../../runtime/goals/goals";
+/**
+ * Goals, newest first: status, progress, and how many tasks are in each state — read without
+ * their descriptions or metadata, a window at a time, saying which part of how many it shows.
+ */
+import type { GoalLine } from "../../runtime/goals/goals";
+import type { ListWindow } from "../../runtime/kernel/window";
 import { badge, html, progressBar, time } from "../html";
 import type { Page } from "./layout";
+import { windowCaption, windowLinks } from "./window";
 
-/** How many goals the page lists (the RPC's list maximum). */
-export const GOALS_SHOWN = 500;
-
-function counts(goal: Goal) {
+function counts(goal: GoalLine) {
   const c = goal.task_counts;
   const total = c.pending + c.in_progress + c.completed + c.failed + c.cancelled;
   const parts: [number, string][] = [
@@ -20,7 +22,8 @@ function counts(goal: Goal) {
   return html`<span class="counts">${total} ${total === 1 ? "task" : "tasks"}${shown.length ? `: ${shown.join(", ")}` : ""}</span>`;
 }
 
-export function goalsPage(goals: Goal[]): Page {
+export function goalsPage(window: ListWindow<GoalLine>): Page {
+  const goals = window.items;
   const rows = goals.map(
     (goal) => html`<tr id="goal-${goal.id}">
   <th scope="row"><a href="/app/goals/${goal.id}">${goal.name}</a> <span class="id">#${goal.id}</span></th>
@@ -32,15 +35,16 @@ export function goalsPage(goals: Goal[]): Page {
   );
   const main = html`<h1>Goals</h1>
 ${
-  goals.length === 0
+  window.total === 0
     ? html`<p class="empty">No goals yet. Agents create them with <code>create_goal</code>; they appear here as soon as they exist.</p>`
     : html`<div class="table-wrap">
 <table class="cards">
-<caption>${goals.length} ${goals.length === 1 ? "goal" : "goals"}, newest first${goals.length === GOALS_SHOWN ? ` (the newest ${GOALS_SHOWN})` : ""}</caption>
+<caption>${windowCaption(window, "goal", "goals")}</caption>
 <thead><tr><th scope="col">Goal</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Tasks</th><th scope="col">Updated</th></tr></thead>
 <tbody>${rows}</tbody>
 </table>
-</div>`
+</div>
+${windowLinks(window, "/app", "goals")}`
 }`;
   return { title: "Goals", section: "goals", kind: "goals", main };
 }

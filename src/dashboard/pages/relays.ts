@@ -2,11 +2,12 @@
  * Relay pipelines: the list, and one pipeline step by step — which agent, its status, its
  * quality and L-scores against the gates, and the tokens spent against the budget.
  */
+import type { ListWindow } from "../../runtime/kernel/window";
 import type { PipelineSummary, RelayStatus, RelayStep } from "../../runtime/relay/model";
+import type { PipelineLine } from "../../runtime/relay/views";
 import { badge, html, time, type Html } from "../html";
 import type { Page } from "./layout";
-
-export const PIPELINES_SHOWN = 500;
+import { windowCaption, windowLinks } from "./window";
 /** The L-score gate of every step (docs/relay.md). */
 const L_SCORE_GATE = 0.3;
 
@@ -25,21 +26,20 @@ export function tokens(p: Pick<PipelineSummary, "tokens_used" | "token_budget">,
   )} of ${number(p.token_budget)} tokens</span></span>`;
 }
 
-function pipelineBadge(p: PipelineSummary) {
+function pipelineBadge(p: Pick<PipelineSummary, "status">) {
   return badge(p.status, PIPELINE_LABEL[p.status] ?? p.status);
 }
 
-function stepsText(p: PipelineSummary) {
-  const passed = p.quality_scores.length;
+function stepsText(p: Pick<PipelineSummary, "status" | "current_step" | "total_steps">, passed: number) {
   return p.status === "completed" ? `all ${p.total_steps} steps passed` : `step ${Math.min(p.current_step + 1, p.total_steps)} of ${p.total_steps}, ${passed} passed`;
 }
 
-export function relaysPage(pipelines: PipelineSummary[]): Page {
-  const rows = pipelines.map(
+export function relaysPage(window: ListWindow<PipelineLine>): Page {
+  const rows = window.items.map(
     (p) => html`<tr id="pipeline-${p.pipeline_id}">
   <th scope="row"><a href="/app/relays/${p.pipeline_id}">${p.name}</a> <span class="id">${p.pipeline_id}</span></th>
   <td data-label="Status">${pipelineBadge(p)}${p.failure_reason ? html` <span class="reason">${p.failure_reason.replace(/_/g, " ")}</span>` : ""}</td>
-  <td data-label="Steps">${stepsText(p)}</td>
+  <td data-label="Steps">${stepsText(p, p.passed_steps)}</td>
   <td data-label="Quality">${p.average_quality === null ? html`<span class="none">—</span>` : `average ${p.average_quality.toFixed(2)}`}</td>
   <td data-label="Tokens">${tokens(p, p.name)}</td>
   <td data-label="Updated">${time(p.updated_at)}</td>
@@ -47,13 +47,14 @@ export function relaysPage(pipelines: PipelineSummary[]): Page {
   );
   const main = html`<h1>Relay pipelines</h1>
 ${
-  pipelines.length === 0
+  window.total === 0
     ? html`<p class="empty">No relay pipelines yet. Agents start one with <code>create_relay_pipeline</code>.</p>`
     : html`<div class="table-wrap"><table class="cards">
-<caption>${pipelines.length} ${pipelines.length === 1 ? "pipeline" : "pipelines"}, newest first</caption>
+<caption>${windowCaption(window, "pipeline", "pipelines")}</caption>
 <thead><tr><th scope="col">Pipeline</th><th scope="col">Status</th><th scope="col">Steps</th><th scope="col">Quality</th><th scope="col">Tokens</th><th scope="col">Updated</th></tr></thead>
 <tbody>${rows}</tbody>
-</table></div>`
+</table></div>
+${windowLinks(window, "/app/relays", "pipelines")}`
 }`;
   return { title: "Relay pipelines", section: "relays", kind: "relays", main };
 }
@@ -87,7 +88,7 @@ export function relayPage(p: RelayStatus): Page {
   const main = html`<p class="crumbs"><a href="/app/relays">Relay pipelines</a> › ${p.pipeline_id}</p>
 <h1>${p.name}</h1>
 <section class="summary" aria-label="Summary">
-  <p>${pipelineBadge(p)}${p.failure_reason ? html` <span class="reason">${p.failure_reason.replace(/_/g, " ")}</span>` : ""} · ${stepsText(p)}${
+  <p>${pipelineBadge(p)}${p.failure_reason ? html` <span class="reason">${p.failure_reason.replace(/_/g, " ")}</span>` : ""} · ${stepsText(p, p.quality_scores.length)}${
     p.average_quality === null ? "" : ` · average quality ${p.average_quality.toFixed(2)}`
   }</p>
   <p>${tokens(p, p.name)}</p>

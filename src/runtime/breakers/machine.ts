@@ -130,12 +130,21 @@ function endCooldown(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow 
 }
 
 /**
+ * Only an OPEN breaker has a cooldown. One left on another state (no transition leaves it, but
+ * the row may come from elsewhere) would keep the alarm due for ever, since nothing else clears it.
+ */
+function clearStrayCooldown(sql: SqlStorage, row: BreakerRow): BreakerRow {
+  if (row.state === "OPEN" || row.cooldown_until === null) return row;
+  return sql.exec<BreakerRow>(`UPDATE breakers SET cooldown_until = NULL WHERE agent_id = ? RETURNING *`, row.agent_id).one();
+}
+
+/**
  * Applies whatever fell due for one breaker by `now`: the end of its cooldown, then an expired
  * probe. The alarm calls this for every due breaker; writes call it first for the breaker they
  * touch, so a late alarm never makes a write act on a stale state.
  */
 export function settle(sql: SqlStorage, row: BreakerRow, now: number): BreakerRow {
-  const current = endCooldown(sql, row, now);
+  const current = clearStrayCooldown(sql, endCooldown(sql, row, now));
   if (current.state !== "HALF_OPEN") {
     // Probes only exist while HALF_OPEN (every transition drops them); never leave one due.
     sql.exec(`DELETE FROM breaker_probes WHERE agent_id = ?`, current.agent_id);

@@ -7,6 +7,7 @@ import { DomainError, failedPrecondition, notFound } from "../kernel/errors";
 import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type PageQuery, type View, type Viewed } from "../kernel/page";
 import { idList, iso, parseObject, type JsonObject } from "../kernel/rows";
 import { enqueueNotification } from "../notify/enqueue";
+import { windowOf, type ListWindow } from "../kernel/window";
 
 export const GOAL_STATUSES = ["active", "completed", "cancelled"] as const;
 export type GoalStatus = (typeof GOAL_STATUSES)[number];
@@ -156,6 +157,28 @@ export function listGoals<V extends View = "full">(sql: SqlStorage, cursors: Cur
         });
   // The view chose the reader above, so the items are of the view's type.
   return page as Page<Viewed<V, GoalBrief, Goal>>;
+}
+
+/** A goal as the owner's list of goals shows it: no description or metadata, which may be long. */
+export type GoalLine = Omit<Goal, "description" | "metadata" | "created_at" | "completed_at">;
+
+/** A window of goals, newest first, below `before` (null: the newest): what a row shows and nothing more. */
+export function goalLines(sql: SqlStorage, before: number | null, limit: number): ListWindow<GoalLine> {
+  return windowOf(sql, { table: "goals", key: "id" }, before, limit, (below, count) => {
+    const rows = sql
+      .exec<Pick<GoalRow, "id" | "name" | "status" | "updated_at">>(
+        `SELECT id, name, status, updated_at FROM goals WHERE id < ? ORDER BY id DESC LIMIT ?`,
+        below,
+        count,
+      )
+      .toArray();
+    const counts = countsByGoal(sql, "SELECT value FROM json_each(?)", idList(rows.map((r) => r.id)));
+    return rows.map((row) => {
+      const taskCounts = counts.get(row.id) ?? emptyCounts();
+      const item = { id: row.id, name: row.name, status: row.status, updated_at: iso(row.updated_at)!, task_counts: taskCounts, progress: progressOf(taskCounts) };
+      return { key: row.id, item };
+    });
+  });
 }
 
 /** Marks a goal cancelled (its tasks are the caller's business: see tasks/cancel.ts). */

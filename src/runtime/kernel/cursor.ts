@@ -23,6 +23,12 @@ export type Position = number | string;
 const MAC_CHARS = 16;
 /** Longer input is not a cursor this module issued (a position is at most an agent id). */
 export const CURSOR_MAX_CHARS = 1_000;
+/**
+ * The shape of every cursor `issue` makes: base64url, a dot, the MAC. Checked first, so that the
+ * comparison below only ever sees two ASCII MACs of the same byte length (a MAC of non-ASCII
+ * characters would be longer in bytes, and timingSafeEqual throws on unequal lengths).
+ */
+const ISSUED = new RegExp(`^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{${MAC_CHARS}}$`);
 
 const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
 
@@ -52,8 +58,8 @@ export class Cursors {
   /** The position a cursor stands for; invalid_argument for anything this object did not issue for `scope`. */
   open(scope: string, cursor: string): Position {
     const refused = () => invalid("cursor", "not a next_cursor of this list with these filters; start again without cursor");
-    const [payload, mac, extra] = cursor.split(".");
-    if (extra !== undefined || !payload || mac?.length !== MAC_CHARS || cursor.length > CURSOR_MAX_CHARS) throw refused();
+    if (cursor.length > CURSOR_MAX_CHARS || !ISSUED.test(cursor)) throw refused();
+    const [payload, mac] = cursor.split(".");
     if (!timingSafeEqual(Buffer.from(mac), Buffer.from(this.mac(scope, payload)))) throw refused();
     const position: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
     if (typeof position !== "number" && typeof position !== "string") throw refused();

@@ -13,6 +13,9 @@ export const STEP_STATUSES = ["pending", "in_progress", "completed", "failed"] a
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export const FAILURE_REASONS = ["budget_exhausted", "retries_exhausted"] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
+/** A baton is live until its step reports (passed or failed) or a retry replaces it (superseded). */
+export const BATON_STATUSES = ["live", "passed", "failed", "superseded"] as const;
+export type BatonStatus = (typeof BATON_STATUSES)[number];
 
 export const L_SCORE_THRESHOLD = 0.3;
 export const MAX_RETRIES = 3;
@@ -58,7 +61,7 @@ export interface BatonRow extends Record<string, SqlStorageValue> {
   id: string;
   pipeline_id: string;
   step_index: number;
-  status: "live" | "passed" | "failed" | "superseded";
+  status: BatonStatus;
   created_at: number;
   closed_at: number | null;
 }

@@ -3,6 +3,7 @@ import type { Cursors } from "../kernel/cursor";
 import { invalid, notFound } from "../kernel/errors";
 import { keysetRows, readPage, scopeOf, viewOf, type KeysetTable, type Page, type View, type Viewed } from "../kernel/page";
 import { idList, iso, prefixRange } from "../kernel/rows";
+import { windowOf, type ListWindow } from "../kernel/window";
 import { agentProfile } from "./agents";
 import {
   liveBaton,
@@ -136,6 +137,44 @@ function summaries(sql: SqlStorage, pipelines: PipelineRow[]): { key: number; it
     batons.set(b.pipeline_id, b.id);
   }
   return pipelines.map((p) => ({ key: p.seq, item: summaryOf(p, steps.get(p.id) ?? [], batons.get(p.id) ?? null) }));
+}
+
+/** A pipeline as the owner's list of pipelines shows it: no goal, description or step summaries, which may be long. */
+export interface PipelineLine extends Pick<PipelineSummary, "pipeline_id" | "name" | "status" | "failure_reason" | "current_step" | "total_steps"> {
+  /** Steps that passed their gate. */
+  passed_steps: number;
+  average_quality: number | null;
+  tokens_used: number;
+  token_budget: number;
+  updated_at: string;
+}
+
+/** A window of pipelines, newest first, below `before` (a seq; null: the newest). */
+export function pipelineLines(sql: SqlStorage, before: number | null, limit: number): ListWindow<PipelineLine> {
+  return windowOf(sql, { table: "pipelines", key: "seq" }, before, limit, (below, count) => {
+    const rows = sql
+      .exec<Pick<PipelineRow, "seq" | "id" | "name" | "status" | "failure_reason" | "current_step" | "total_steps" | "tokens_used" | "token_budget" | "updated_at">>(
+        `SELECT seq, id, name, status, failure_reason, current_step, total_steps, tokens_used, token_budget, updated_at
+         FROM pipelines WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+        below,
+        count,
+      )
+      .toArray();
+    // The steps' outcomes through the covering index: never a summary text.
+    const passed = new Map<string, number[]>();
+    for (const step of sql.exec<{ pipeline_id: string; quality_score: number }>(
+      `SELECT pipeline_id, quality_score FROM relay_steps INDEXED BY relay_step_outcomes
+       WHERE pipeline_id IN (SELECT value FROM json_each(?)) AND status = 'completed'`,
+      idList(rows.map((r) => r.id)),
+    )) {
+      (passed.get(step.pipeline_id) ?? passed.set(step.pipeline_id, []).get(step.pipeline_id)!).push(step.quality_score);
+    }
+    return rows.map(({ seq, id, updated_at, ...rest }) => {
+      const scores = passed.get(id) ?? [];
+      const average = scores.length ? round(scores.reduce((a, b) => a + b, 0) / scores.length, 4) : null;
+      return { key: seq, item: { pipeline_id: id, ...rest, passed_steps: scores.length, average_quality: average, updated_at: iso(updated_at)! } };
+    });
+  });
 }
 
 /**

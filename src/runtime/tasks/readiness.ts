@@ -89,6 +89,18 @@ function announceDecision(sql: SqlStorage, taskId: number, now: number): void {
 export const rejudgeTask = (sql: SqlStorage, taskId: number, now: number): Rejudged[] => rejudge(sql, "id = ?2", [taskId], now);
 
 /**
+ * Every task's judgement as it may stand at `now` (derived.ts recomputes with it). A task whose
+ * not_before has passed may still be judged `deferred`: only the alarm, or a hand-out, makes it
+ * ready, and either may not have run yet.
+ */
+export function rejudgeAll(sql: SqlStorage, now: number): void {
+  sql.exec(
+    `UPDATE tasks SET hold = CASE WHEN hold = ${HOLD.deferred} AND not_before IS NOT NULL AND (${HOLD_SQL}) = ${HOLD.ready} THEN ${HOLD.deferred} ELSE (${HOLD_SQL}) END`,
+    now,
+  );
+}
+
+/**
  * A task moved from `from` to `to`: its dependents' counters follow, and their judgement. Only
  * moves into or out of completed, failed and cancelled change a counter.
  */

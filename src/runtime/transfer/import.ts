@@ -1,15 +1,19 @@
 /**
- * Import: writes an export document (export.ts) into an empty Runtime, ids and all.
+ * Import: writes an export document (export.ts) into an empty Runtime, ids and all — only if the
+ * runtime itself could have written it.
  *
- * Everything is checked before the first row is written — the format and version, the schema
- * version (the applied migrations must be exactly this instance's), that the instance is empty,
- * that the document names exactly this schema's tables and columns, and the type of every cell.
- * The rows are then inserted parents first (foreign keys are enforced), and the AUTOINCREMENT
- * sequences are set to the document's, so new ids continue after the imported ones. The caller
- * runs this inside one transaction: a constraint that still fails (a duplicate key, a dangling
- * reference) throws and rolls back every row already written. Refused → nothing changed.
+ * Everything that can be checked on the document is checked before the first row is written: the
+ * format and version, the schema version (the applied migrations must be exactly this instance's),
+ * that the instance is empty, that the document names exactly this schema's tables and columns,
+ * the type of every cell, and then every cell and row against the domains' integrity rules
+ * (verify.ts, rules.ts). The rows are inserted parents first (foreign keys are enforced), the
+ * AUTOINCREMENT sequences set to the document's so new ids continue after the imported ones, and
+ * the rules that need every row (derived columns recomputed and compared, cycles, a goal's status
+ * against its tasks…) are checked last, in the same transaction: the caller runs all of this in
+ * one, so any refusal rolls back every row already written. Refused → nothing changed.
  */
-import { DomainError, failedPrecondition, invalid } from "../kernel/errors";
+import { DomainError, exhausted, failedPrecondition, invalid } from "../kernel/errors";
+import { INTEGRITY_RULES } from "./rules";
 import {
   appliedMigrations,
   dataTables,
@@ -17,10 +21,13 @@ import {
   EXPORT_VERSION,
   ident,
   insertOrder,
+  MAX_TRANSFER_BYTES,
+  utf8Length,
   type Column,
   type TableInfo,
   type TransferDocument,
 } from "./tables";
+import { checkAcross, checkRows, rulesFor } from "./verify";
 
 export interface ImportSummary {
   /** Rows written, by table name. */
@@ -34,6 +41,7 @@ const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.
 
 /** The text of an upload as a document, or invalid_argument saying why not. */
 export function parseDocument(text: string): unknown {
+  if (utf8Length(text) > MAX_TRANSFER_BYTES) throw exhausted(`the file is larger than the ${MAX_TRANSFER_BYTES / 2 ** 20} MiB an import accepts`);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -110,6 +118,8 @@ export function importDocument(sql: SqlStorage, input: unknown): ImportSummary {
   const tables = dataTables(sql);
   assertEmpty(sql, tables);
   const doc = validate(sql, input, tables);
+  const rules = rulesFor(tables, INTEGRITY_RULES);
+  checkRows(doc, tables, rules);
   const rows: Record<string, number> = {};
   for (const table of insertOrder(tables)) {
     const { columns, rows: cells } = doc.tables[table.name];
@@ -132,5 +142,6 @@ export function importDocument(sql: SqlStorage, input: unknown): ImportSummary {
     sql.exec(`DELETE FROM sqlite_sequence WHERE name = ?`, name);
     sql.exec(`INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)`, name, seq);
   }
+  checkAcross(sql, doc, tables, rules);
   return { rows };
 }

@@ -124,3 +124,18 @@ export function insertOrder(tables: TableInfo[]): TableInfo[] {
 
 /** The quoted identifier of a table or column name read from sqlite_master (never user input). */
 export const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** The UTF-8 size of `text` in bytes, counted without encoding it (lone surrogates count as U+FFFD would: 3). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
