@@ -6,6 +6,9 @@
  *   GET  /                  sign-in form (signed in: → /app)
  *   POST /login, /logout    start / end the session
  *   GET  /app               goals          GET /app/goals/:id    one goal's task graph
+ *   GET  /app/waiting       owner tasks ready for a decision (the count is in every page's navigation)
+ *   GET  /app/tasks/:id     one task: state, texts, inputs, history     GET /app/tasks  tasks without a goal
+ *   POST /app/tasks/:id/decide, /app/tasks/:id/retry, /app/goals/:id/retry   the owner's actions (actions.ts)
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
  *   GET  /app/breakers      breakers       GET /app/data         export & import
  *   GET  /app/notifications where notifications go, and how their delivery fares
@@ -13,16 +16,18 @@
  *   GET  /live              WebSocket: {"changed":true} whenever the owner's data changes
  *
  * Every page GET with `X-Dashboard-Fragment: main` answers only the inside of <main>: the page
- * script's refresh after a change. Every POST must come from our own page (Origin) and carry the
- * session's CSRF token.
+ * script's refresh after a change, with the count of decisions waiting in `X-Dashboard-Waiting`.
+ * Every POST must come from our own page (Origin) and carry the session's CSRF token.
  */
 import { OWNER_USER_ID } from "../auth/grant";
 import { checkOwnerPassword, ownerPasswordProblem } from "../auth/owner-sign-in";
 import { runtimeOf as runtimeOfUser } from "../runtime/api";
+import type { RuntimeApi } from "../runtime/api";
 import type { Outcome } from "../runtime/kernel/errors";
 import { MAX_TRANSFER_BYTES } from "../runtime/transfer/tables";
+import { actionAt, pageOf, runAction } from "./actions";
 import { serveAsset } from "./assets";
-import { html } from "./html";
+import { html, type Html } from "./html";
 import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } from "./http";
 import { breakersPage, BREAKERS_SHOWN } from "./pages/breakers";
 import { dataPage, type ImportResult } from "./pages/data";
@@ -32,6 +37,10 @@ import { layout, type Page } from "./pages/layout";
 import { notificationsPage } from "./pages/notifications";
 import { relayPage, relaysPage, PIPELINES_SHOWN } from "./pages/relays";
 import { messagePage, signInPage } from "./pages/sign-in";
+import { taskPage } from "./pages/task";
+import { isOwnerTask, noticeOf, type Notice } from "./pages/task-parts";
+import { LOOSE_TASKS_ON_GOALS, LOOSE_TASKS_PER_PAGE, looseTasksPage } from "./pages/tasks";
+import { waitingPage, WAITING_SHOWN } from "./pages/waiting";
 import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
 
 const EXACT = new Set(["/", "/login", "/logout", "/live", "/export", "/import"]);
@@ -46,6 +55,8 @@ const MAX_LOGIN_BYTES = 16 * 1024;
 /** Room for the multipart framing and the CSRF field around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 const FRAGMENT_HEADER = "X-Dashboard-Fragment";
+/** A list cursor is short; anything longer in a URL is not one of ours. */
+const MAX_CURSOR_CHARS = 512;
 
 const runtimeOf = (env: Cloudflare.Env) => runtimeOfUser(env, OWNER_USER_ID);
 
@@ -80,38 +91,112 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   if (path === "/export") return method === "GET" ? exportAll(env) : notAllowed("GET");
   // A reload of the import's answer page lands on the form, never re-sends the file.
   if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
+  const action = actionAt(path);
+  if (action) {
+    const runtime = runtimeOf(env);
+    const answer = async (at: string, notice: Notice, status: number) => show(request, runtime, session, { ...(await pageAt(runtime, session, new URL(at, url))), notice, status });
+    // A reload of a refused action's answer lands on the page it came from.
+    return method === "POST" ? runAction(request, runtime, session, action, answer) : redirect(pageOf(action));
+  }
   if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
-  return page(request, env, session, path);
+  const runtime = runtimeOf(env);
+  return show(request, runtime, session, await pageAt(runtime, session, url));
 }
 
-async function page(request: Request, env: Cloudflare.Env, session: Session, path: string): Promise<Response> {
-  const runtime = runtimeOf(env);
-  const show = (built: Page, status = 200) =>
-    request.headers.get(FRAGMENT_HEADER) === "main"
-      ? htmlResponse(built.main, status, { "X-Dashboard-Title": encodeURIComponent(built.title) })
-      : htmlResponse(layout(built, session.csrf), status);
+/** A page to show: what it is, its HTTP status, and a notice on top (the outcome of an action). */
+interface Shown {
+  page: Page;
+  status?: number;
+  notice?: Notice;
+}
 
+/** The whole page, or only the inside of <main> for the page script's refresh; either with the count of decisions waiting. */
+async function show(request: Request, runtime: RuntimeApi, session: Session, { page, status = 200, notice }: Shown): Promise<Response> {
+  const waiting = value(await runtime.waitingForOwner(0)).count;
+  const shown = notice ? { ...page, main: html`${noticeOf(notice)}${page.main}` } : page;
+  return request.headers.get(FRAGMENT_HEADER) === "main"
+    ? htmlResponse(shown.main, status, { "X-Dashboard-Title": encodeURIComponent(shown.title), "X-Dashboard-Waiting": String(waiting) })
+    : htmlResponse(layout(shown, session.csrf, waiting), status);
+}
+
+async function pageAt(runtime: RuntimeApi, session: Session, url: URL): Promise<Shown> {
+  const path = url.pathname;
+  const query = url.searchParams;
   if (path === "/app" || path === "/app/") {
-    return show(goalsPage(value(await runtime.listGoals({ limit: GOALS_SHOWN })).items));
+    const goals = value(await runtime.listGoals({ limit: GOALS_SHOWN })).items;
+    return { page: goalsPage(goals, value(await runtime.listTasks({ goal_id: null, limit: LOOSE_TASKS_ON_GOALS }))) };
+  }
+  if (path === "/app/waiting") {
+    const decided = Number(query.get("decided"));
+    return { page: waitingPage(value(await runtime.waitingForOwner(WAITING_SHOWN)), session.csrf), notice: await decidedNotice(runtime, decided) };
+  }
+  if (path === "/app/tasks") return looseTasks(runtime, query.get("cursor"));
+  const task = /^\/app\/tasks\/([1-9]\d{0,15})$/.exec(path);
+  if (task) {
+    const id = Number(task[1]);
+    const found = await runtime.getTask(id);
+    if (!found.ok) return { page: missing("goals", `Task ${id} does not exist.`), status: 404 };
+    const notice = query.has("decided") ? await decidedNotice(runtime, id) : query.has("retried") ? retriedNotice(found.value) : undefined;
+    return { page: taskPage(found.value, session.csrf), notice };
   }
   const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
   if (goal) {
     const id = Number(goal[1]);
     const found = await runtime.goalGraph(id);
-    if (!found.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
-    return show(goalPage(found.value.goal, found.value.graph));
+    if (!found.ok) return { page: missing("goals", `Goal ${id} does not exist.`), status: 404 };
+    return { page: goalPage(found.value.goal, found.value.graph, session.csrf), notice: goalRetriedNotice(query.get("retried")) };
   }
-  if (path === "/app/relays") return show(relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items));
+  if (path === "/app/relays") return { page: relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items) };
   const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);
   if (relay) {
     const status = await runtime.getRelayStatus(relay[1]);
-    if (!status.ok) return show(missing("relays", `Pipeline ${relay[1]} does not exist.`), 404);
-    return show(relayPage(status.value));
+    if (!status.ok) return { page: missing("relays", `Pipeline ${relay[1]} does not exist.`), status: 404 };
+    return { page: relayPage(status.value) };
   }
-  if (path === "/app/breakers") return show(breakersPage(value(await runtime.listBreakers({ limit: BREAKERS_SHOWN }))));
-  if (path === "/app/data") return show(dataPage(session.csrf));
-  if (path === "/app/notifications") return show(notificationsPage(value(await runtime.notificationStatus())));
-  return show(missing("goals", "There is no such page."), 404);
+  if (path === "/app/breakers") return { page: breakersPage(value(await runtime.listBreakers({ limit: BREAKERS_SHOWN }))) };
+  if (path === "/app/data") return { page: dataPage(session.csrf) };
+  if (path === "/app/notifications") return { page: notificationsPage(value(await runtime.notificationStatus())) };
+  return { page: missing("goals", "There is no such page."), status: 404 };
+}
+
+async function looseTasks(runtime: RuntimeApi, cursor: string | null): Promise<Shown> {
+  const stale = (message: string): Shown => ({ page: looseTasksPage({ items: [], next_cursor: null }, true), notice: { ok: false, message }, status: 400 });
+  if (cursor !== null && (cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS)) return stale("That is not a page of this list.");
+  const list = await runtime.listTasks({ goal_id: null, limit: LOOSE_TASKS_PER_PAGE, ...(cursor === null ? {} : { cursor }) });
+  // A cursor from before the instance's data was replaced, or edited by hand.
+  if (!list.ok) return stale("That page of the list is no longer valid: start from the first page.");
+  return { page: looseTasksPage(list.value, cursor !== null) };
+}
+
+// ─── what an action did, read back from the data (actions.ts redirects here) ───
+
+/** After a decision: what the owner task is now, if it is one and decided. */
+async function decidedNotice(runtime: RuntimeApi, taskId: number): Promise<Notice | undefined> {
+  if (!Number.isSafeInteger(taskId) || taskId <= 0) return undefined;
+  const read = await runtime.getTask(taskId);
+  if (!read.ok || !isOwnerTask(read.value)) return undefined;
+  const task = read.value;
+  const named = html`“<a href="/app/tasks/${task.id}">${task.title}</a>” (#${task.id})`;
+  if (task.status === "completed") return { ok: true, message: html`You approved ${named}. The tasks waiting for it go on, with your note among their inputs.` };
+  if (task.status === "failed") {
+    return { ok: true, message: html`You rejected ${named}. The tasks that handle a failure run; the others wait (Ask again on its page).` };
+  }
+  return undefined;
+}
+
+function retriedNotice(task: { id: number; status: string; attempt: number; max_attempts: number; role: string | null }): Notice | undefined {
+  if (task.status === "failed") return undefined;
+  const message: Html = isOwnerTask(task)
+    ? html`Asked again: the decision waits for you once what it builds on is done.`
+    : html`Retried: the task is back in the queue for attempt ${task.attempt + 1} (${task.max_attempts} planned).`;
+  return { ok: true, message };
+}
+
+function goalRetriedNotice(retried: string | null): Notice | undefined {
+  if (retried === null || !/^\d{1,4}$/.test(retried)) return undefined;
+  const n = Number(retried);
+  if (n === 0) return { ok: true, message: "No task of this goal was failed: nothing was retried." };
+  return { ok: true, message: `${n} failed ${n === 1 ? "task is" : "tasks are"} back in the queue, one more attempt each.` };
 }
 
 function missing(section: Page["section"], message: string): Page {
@@ -163,8 +248,9 @@ async function exportAll(env: Cloudflare.Env): Promise<Response> {
 }
 
 async function importAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
-  const answer = (result: ImportResult, status: number) =>
-    htmlResponse(layout(dataPage(session.csrf, result), session.csrf), status);
+  const runtime = runtimeOf(env);
+  const answer = async (result: ImportResult, status: number) =>
+    htmlResponse(layout(dataPage(session.csrf, result), session.csrf, value(await runtime.waitingForOwner(0)).count), status);
   if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was imported." }, 403);
   const limit = `${MAX_TRANSFER_BYTES / 2 ** 20} MiB`;
   const tooLarge = { ok: false, message: `The file is larger than ${limit}, the most an import takes. Nothing was imported.` };
@@ -182,7 +268,7 @@ async function importAll(request: Request, env: Cloudflare.Env, session: Session
   } catch {
     return answer({ ok: false, message: "The file is not UTF-8 text, so it is not an export. Nothing was imported." }, 400);
   }
-  const outcome = await runtimeOf(env).importAll(text);
+  const outcome = await runtime.importAll(text);
   if (!outcome.ok) {
     const status = outcome.error.code === "failed_precondition" ? 409 : 400;
     return answer({ ok: false, message: `Refused, nothing was imported: ${outcome.error.message.replace(/^file: /, "the file ")}.` }, status);

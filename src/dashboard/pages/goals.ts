@@ -1,7 +1,10 @@
-/** Goals, newest first: status, progress, and how many tasks are in each state. */
+/** Goals, newest first: status, progress, and how many tasks are in each state; then the first tasks without a goal. */
 import type { Goal } from "../../runtime/goals/goals";
+import type { Page as ListPage } from "../../runtime/kernel/page";
+import type { Task } from "../../runtime/tasks/model";
 import { badge, html, progressBar, time } from "../html";
 import type { Page } from "./layout";
+import { looseTaskTable } from "./tasks";
 
 /** How many goals the page lists (the RPC's list maximum). */
 export const GOALS_SHOWN = 500;
@@ -20,7 +23,16 @@ function counts(goal: Goal) {
   return html`<span class="counts">${total} ${total === 1 ? "task" : "tasks"}${shown.length ? `: ${shown.join(", ")}` : ""}</span>`;
 }
 
-export function goalsPage(goals: Goal[]): Page {
+function looseTasks(loose: ListPage<Task>) {
+  if (loose.items.length === 0) return "";
+  return html`<section aria-labelledby="loose-heading">
+<h2 id="loose-heading">Tasks without a goal</h2>
+${looseTaskTable(loose.items, loose.next_cursor ? `The oldest ${loose.items.length}` : `${loose.items.length} ${loose.items.length === 1 ? "task" : "tasks"}, oldest first`)}
+${loose.next_cursor ? html`<p><a href="/app/tasks">All tasks without a goal</a></p>` : ""}
+</section>`;
+}
+
+export function goalsPage(goals: Goal[], loose: ListPage<Task>): Page {
   const rows = goals.map(
     (goal) => html`<tr id="goal-${goal.id}">
   <th scope="row"><a href="/app/goals/${goal.id}">${goal.name}</a> <span class="id">#${goal.id}</span></th>
@@ -41,6 +53,7 @@ ${
 <tbody>${rows}</tbody>
 </table>
 </div>`
-}`;
+}
+${looseTasks(loose)}`;
   return { title: "Goals", section: "goals", kind: "goals", main };
 }
