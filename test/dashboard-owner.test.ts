@@ -209,7 +209,7 @@ describe("a task's page", () => {
     expect(page).toContain(`<h1>Clean &#60;em&#62;it&#60;/em&#62; <span class="id">#${second.id}</span></h1>`);
     expect(page).toContain(`<a href="/app/goals/${goal.id}">Details</a>`);
     expect(page).toContain('<div class="agent-text">Drop duplicates.\nKeep the newest.</div>');
-    expect(page).toContain('<div class="agent-text">disk full &#60;x&#62;</div>');
+    expect(page).toContain('<div class="agent-text error">disk full &#60;x&#62;</div>');
     expect(page).toContain('<div class="agent-text">halfway &#60;b&#62;there&#60;/b&#62;</div>');
     expect(page).toContain('<span class="role">cleaner</span>');
     expect(page).toContain("when every dependency is finished, whatever the outcome");

@@ -57,7 +57,7 @@ const PATTERNS =
   `<pattern id="gp-hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect class="gp" width="2.4" height="8"/></pattern>` +
   `<pattern id="gp-cross" width="10" height="10" patternUnits="userSpaceOnUse"><path class="gp" d="M0 0 10 10M10 0 0 10" stroke-width="1.6"/></pattern>` +
   `<pattern id="gp-dots" width="7" height="7" patternUnits="userSpaceOnUse"><circle class="gp" cx="3.5" cy="3.5" r="1.3"/></pattern>` +
-  `<pattern id="gp-lines" width="8" height="8" patternUnits="userSpaceOnUse"><rect class="gp" width="8" height="1.6"/></pattern>`;
+  `<pattern id="gp-lines" width="10" height="10" patternUnits="userSpaceOnUse"><rect class="gp" width="1.2" height="10"/></pattern>`;
 
 /** Icons and patterns, once per page; everything else refers to them by id. */
 export const iconSprite = new Html(

@@ -90,13 +90,13 @@ describe("the pages", () => {
       await expect(node(page, id)).toHaveClass(new RegExp(`st-${state}`));
       await expect(node(page, id)).toHaveAttribute("role", "button");
       await expect(node(page, id)).toHaveAttribute("tabindex", "0");
-      await expect(node(page, id).locator(".nstate")).toContainText(words);
-      await expect(node(page, id)).toHaveAttribute("aria-label", new RegExp(`^Task ${id}: .*\\b${words}\\.`));
+      await expect(node(page, id).locator(".nstate")).toHaveText(`${words} · #${id}`);
+      // Its name says first what it shows (WCAG 2.5.3, Label in Name).
+      await expect(node(page, id)).toHaveAttribute("aria-label", new RegExp(`^[^.]+\\. ${words} · #${id}\\.`));
     }
     // In progress: the agent and the lease's end, drawn and spoken.
     await expect(node(page, t.api).locator(".nmore")).toContainText("coder-1 · until");
-    await expect(node(page, t.api)).toHaveAttribute("aria-label", /Claimed by coder-1, lease ends /);
-    await expect(node(page, t.api).locator("title")).toHaveText(/Task \d+: Build the API/);
+    await expect(node(page, t.api)).toHaveAttribute("aria-label", new RegExp(`^Build the API\\. In progress · #${t.api}\\. coder-1 · until \\d\\d:\\d\\d\\. Claimed by coder-1, lease ends `));
     // Edges from each dependency to its dependent: 13 dependencies in the fixture.
     await expect(page.locator("#graph .edge")).toHaveCount(13);
     await expect(page.locator(`#graph .edge[data-from="${t.api}"][data-to="${t.docs}"]`)).toHaveCount(1);

@@ -44,8 +44,8 @@ export function roleText(role: string | null): Html {
 
 export const taskLink = (task: { id: number; title: string }) => html`<a href="/app/tasks/${task.id}">${task.title}</a>`;
 
-/** Texts written by agents, kept as written (line breaks and all) and never markup. */
-export const agentText = (text: string) => html`<div class="agent-text">${text}</div>`;
+/** Texts written by agents, kept as written (line breaks and all) and never markup; an error stands out. */
+export const agentText = (text: string, kind: "text" | "error" = "text") => html`<div class="agent-text${kind === "error" ? " error" : ""}">${text}</div>`;
 
 /** Each direct dependency's outcome, as the agent taking the task gets it (cut texts say so). */
 export function inputsList(inputs: TaskInput[]): Html {
@@ -57,7 +57,7 @@ export function inputsList(inputs: TaskInput[]): Html {
   ${
     text === undefined
       ? html`<p class="none">No result.</p>`
-      : html`<p class="label-line"><span class="label">${input.error !== undefined ? "Error" : "Result"}:</span></p>${agentText(text)}`
+      : html`<p class="label-line"><span class="label">${input.error !== undefined ? "Error" : "Result"}:</span></p>${agentText(text, input.error !== undefined ? "error" : "text")}`
   }
   ${input.truncated ? html`<p class="hint">Cut here; the whole text is on <a href="/app/tasks/${input.task_id}">its page</a>.</p>` : ""}
 </li>`;

@@ -46,8 +46,8 @@ function retryPolicy(task: TaskDetail): string {
   return `after a reported failure, again in ${span(task.retry_backoff_seconds)}, doubling up to ${span(cap)}, while attempts are left`;
 }
 
-function text(heading: string, id: string, value: string | null, empty: string): Html {
-  return html`<section aria-labelledby="${id}"><h2 id="${id}">${heading}</h2>${value ? agentText(value) : html`<p class="none">${empty}</p>`}</section>`;
+function text(heading: string, id: string, value: string | null, empty: string, kind: "text" | "error" = "text"): Html {
+  return html`<section aria-labelledby="${id}"><h2 id="${id}">${heading}</h2>${value ? agentText(value, kind) : html`<p class="none">${empty}</p>`}</section>`;
 }
 
 function history(events: TaskEvent[]): Html {
@@ -113,7 +113,7 @@ export function taskPage(task: TaskDetail, csrf: string, now = Date.now()): Page
 ${actions(task, state, csrf)}
 ${text("Description", "description-heading", task.description, "No description.")}
 ${text("Result", "result-heading", task.result, "No result yet.")}
-${text("Error", "error-heading", task.error, "No error.")}
+${text("Error", "error-heading", task.error, "No error.", "error")}
 ${text("Progress note", "progress-heading", task.progress, "No progress note.")}
 <section aria-labelledby="inputs-heading"><h2 id="inputs-heading">Inputs: what it builds on</h2>${inputsList(task.inputs)}</section>
 ${metadata ? html`<details id="task-metadata"><summary>Metadata</summary><pre class="agent-text">${metadata}</pre></details>` : ""}
