@@ -62,7 +62,7 @@ function history(events: TaskEvent[]): Html {
 </tr>`,
   );
   return html`<div class="table-wrap"><table class="cards">
-<caption>Newest first (the latest ${events.length} events)</caption>
+<caption>Newest first</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">What</th><th scope="col">Agent</th><th scope="col">Attempt</th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>`;
@@ -90,6 +90,8 @@ export function taskPage(task: TaskDetail, csrf: string, now = Date.now()): Page
     ? html`<a href="/app">Goals</a> › <a href="/app/goals/${task.goal.id}">${task.goal.name}</a> › #${task.id}`
     : html`<a href="/app/tasks">Tasks without a goal</a> › #${task.id}`;
   const metadata = Object.keys(task.metadata).length ? JSON.stringify(task.metadata, null, 2) : null;
+  // No agent works on an owner task: attempts, retries and leases say nothing about it.
+  const agentWork = !isOwnerTask(task);
   const main = html`<p class="crumbs">${crumbs}</p>
 <h1>${task.title} <span class="id">#${task.id}</span></h1>
 <section class="summary task-summary" aria-label="Summary">
@@ -98,14 +100,18 @@ export function taskPage(task: TaskDetail, csrf: string, now = Date.now()): Page
     <div><dt>Role</dt><dd>${roleText(task.role)}</dd></div>
     <div><dt>Runs</dt><dd>${task.dependencies.length ? RUN_WHEN[task.run_when] : "without waiting for other tasks (it depends on none)"}</dd></div>
     <div><dt>Not before</dt><dd>${task.not_before ? time(task.not_before) : none}</dd></div>
-    <div><dt>Attempt</dt><dd>${task.attempt} of ${task.max_attempts}</dd></div>
+    ${
+      agentWork
+        ? html`<div><dt>Attempt</dt><dd>${task.attempt} of ${task.max_attempts}</dd></div>
     <div><dt>Retries</dt><dd>${retryPolicy(task)}</dd></div>
-    <div><dt>Priority</dt><dd>${task.priority}</dd></div>
+    <div><dt>Priority</dt><dd>${task.priority}</dd></div>`
+        : ""
+    }
     <div><dt>Depends on</dt><dd>${ids(task.dependencies)}</dd></div>
     <div><dt>Waiting for</dt><dd>${ids(task.blocked_by)}</dd></div>
-    <div><dt>Agent</dt><dd>${task.assigned_to ?? none}${task.lease_expires_at ? html`, lease until ${time(task.lease_expires_at)}` : ""}</dd></div>
+    ${agentWork ? html`<div><dt>Agent</dt><dd>${task.assigned_to ?? none}${task.lease_expires_at ? html`, lease until ${time(task.lease_expires_at)}` : ""}</dd></div>` : ""}
     <div><dt>Created</dt><dd>${time(task.created_at)}</dd></div>
-    <div><dt>Started</dt><dd>${time(task.started_at)}</dd></div>
+    ${agentWork ? html`<div><dt>Started</dt><dd>${time(task.started_at)}</dd></div>` : ""}
     <div><dt>Completed</dt><dd>${time(task.completed_at)}</dd></div>
     <div><dt>Updated</dt><dd>${time(task.updated_at)}</dd></div>
   </dl>
@@ -114,7 +120,7 @@ ${actions(task, state, csrf)}
 ${text("Description", "description-heading", task.description, "No description.")}
 ${text("Result", "result-heading", task.result, "No result yet.")}
 ${text("Error", "error-heading", task.error, "No error.", "error")}
-${text("Progress note", "progress-heading", task.progress, "No progress note.")}
+${agentWork ? text("Progress note", "progress-heading", task.progress, "No progress note.") : ""}
 <section aria-labelledby="inputs-heading"><h2 id="inputs-heading">Inputs: what it builds on</h2>${inputsList(task.inputs)}</section>
 ${metadata ? html`<details id="task-metadata"><summary>Metadata</summary><pre class="agent-text">${metadata}</pre></details>` : ""}
 <section aria-labelledby="history-heading"><h2 id="history-heading">History</h2>${history(task.events)}</section>`;

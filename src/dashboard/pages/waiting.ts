@@ -35,7 +35,7 @@ function decision(task: TaskDetail, csrf: string): Html {
 export function waitingPage(waiting: { count: number; tasks: TaskDetail[] }, csrf: string): Page {
   const { count, tasks } = waiting;
   const main = html`<h1>Waiting for you</h1>
-<p class="hint">Decisions agents asked for: tasks with the role <code>owner</code>, ready because what they build on is done. No agent can take or finish one; the work that depends on it waits until you approve. Rejecting fails it: the tasks that handle a failure run, the rest wait (Retry on the task's page asks again).</p>
+<p class="hint">Decisions agents asked for: tasks with the role <code>owner</code>, ready because what they build on is done. No agent can take or finish one; the work that depends on it waits until you approve. Rejecting fails it: the tasks that handle a failure run, the rest wait (<em>Ask again</em> on the task's page puts it back here).</p>
 ${
   count === 0
     ? html`<p class="empty">Nothing waits for you.</p>`
