@@ -8,10 +8,19 @@
  *
  * The dashboard shows the owner's Runtime (`owner`); storage is this file's own.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { RuntimeApi } from "../src/runtime/api";
 import { LIMITS } from "../src/runtime/kernel/limits";
-import { get, owner, post, signIn, type Signed } from "./helpers/dashboard";
+import { get, post, signIn, type Signed } from "./helpers/dashboard";
 import { freshRuntime, snapshot, value, withSql } from "./helpers/runtime";
+
+/** The Runtime the dashboard shows. */
+const owner = () => env.RUNTIME.getByName("owner") as unknown as RuntimeApi;
+
+/** A form of the dashboard's own: the session's CSRF token unless `fields` says otherwise, from `origin`. */
+const send = (path: string, signed: Signed | undefined, fields: Record<string, string> = {}, origin?: string) =>
+  post(path, signed, new URLSearchParams({ ...(signed ? { csrf: signed.csrf } : {}), ...fields }), origin);
 
 let goalCount = 0;
 
@@ -36,7 +45,7 @@ async function gatedDeploy({ build = true } = {}) {
 const waitingCount = (page: string) => Number(/id="waiting-count" data-count="(\d+)">(\d+)</.exec(page)?.[2]);
 
 const decide = (signed: Signed | undefined, taskId: number, decision: string, note = "", extra: Record<string, string> = {}, origin?: string) =>
-  post(`/app/tasks/${taskId}/decide`, signed, { decision, note, ...extra }, origin);
+  send(`/app/tasks/${taskId}/decide`, signed, { decision, note, ...extra }, origin);
 
 /** Every row of the owner's tables; the list cursor's key is made first, so that a read that issues a cursor changes nothing. */
 async function ownerSnapshot() {
@@ -131,7 +140,7 @@ describe("a decision is refused, changing nothing", () => {
     const forged = await decide({ ...signed, csrf: "forged" }, approve.id, "approve");
     expect(forged.status).toBe(403);
     expect(await forged.text()).toContain("The form is out of date. Reload the page and try again. Nothing changed.");
-    const noToken = await post(`/app/tasks/${approve.id}/decide`, { cookie: signed.cookie, csrf: "" }, { decision: "approve" });
+    const noToken = await send(`/app/tasks/${approve.id}/decide`, { cookie: signed.cookie, csrf: "" }, { decision: "approve" });
     expect(noToken.status).toBe(403);
     const crossSite = await decide(signed, approve.id, "approve", "", {}, "https://evil.example");
     expect(crossSite.status).toBe(403);
@@ -263,7 +272,7 @@ describe("Retry", () => {
     const signed = await signIn();
     const goal = value(await owner().createGoal({ name: "Retries", description: "" }));
     const task = await failedTask(goal.id, "Flaky");
-    const answer = await post(`/app/tasks/${task.id}/retry`, signed, {});
+    const answer = await send(`/app/tasks/${task.id}/retry`, signed, {});
     expect(answer.status).toBe(303);
     expect(answer.headers.get("Location")).toBe(`/app/tasks/${task.id}?retried=1`);
     expect(await (await get(answer.headers.get("Location")!, signed)).text()).toContain("Retried: the task is back in the queue for attempt 2 (2 planned).");
@@ -280,17 +289,17 @@ describe("Retry", () => {
     value(await owner().updateTaskStatus({ task_id: done.id, status: "completed" }));
     const failed = await failedTask(goal.id, "Failed");
     const before = await ownerSnapshot();
-    const refusal = await post(`/app/tasks/${running.id}/retry`, signed, {});
+    const refusal = await send(`/app/tasks/${running.id}/retry`, signed, {});
     expect(refusal.status).toBe(409);
     expect(await refusal.text()).toContain(`task ${running.id} is in_progress, not failed: there is nothing to retry. Nothing changed.`);
-    expect((await post(`/app/tasks/${done.id}/retry`, signed, {})).status).toBe(409);
-    expect((await post(`/app/tasks/99999999/retry`, signed, {})).status).toBe(404);
-    expect((await post(`/app/tasks/${failed.id}/retry`, undefined, {})).status).toBe(401);
-    expect((await post(`/app/tasks/${failed.id}/retry`, signed, { csrf: "forged" })).status).toBe(403);
-    expect((await post(`/app/tasks/${failed.id}/retry`, signed, {}, "https://evil.example")).status).toBe(403);
-    expect((await post(`/app/goals/${goal.id}/retry`, signed, { csrf: "forged" })).status).toBe(403);
-    expect((await post(`/app/goals/${goal.id}/retry`, signed, {}, "https://evil.example")).status).toBe(403);
-    expect((await post(`/app/goals/99999999/retry`, signed, {})).status).toBe(404);
+    expect((await send(`/app/tasks/${done.id}/retry`, signed, {})).status).toBe(409);
+    expect((await send(`/app/tasks/99999999/retry`, signed, {})).status).toBe(404);
+    expect((await send(`/app/tasks/${failed.id}/retry`, undefined, {})).status).toBe(401);
+    expect((await send(`/app/tasks/${failed.id}/retry`, signed, { csrf: "forged" })).status).toBe(403);
+    expect((await send(`/app/tasks/${failed.id}/retry`, signed, {}, "https://evil.example")).status).toBe(403);
+    expect((await send(`/app/goals/${goal.id}/retry`, signed, { csrf: "forged" })).status).toBe(403);
+    expect((await send(`/app/goals/${goal.id}/retry`, signed, {}, "https://evil.example")).status).toBe(403);
+    expect((await send(`/app/goals/99999999/retry`, signed, {})).status).toBe(404);
     expect(await ownerSnapshot()).toEqual(before);
     expect(value(await owner().getTask(running.id))).toMatchObject({ status: "in_progress", assigned_to: "holder" });
   });
@@ -303,11 +312,11 @@ describe("Retry", () => {
     const page = await (await get(`/app/goals/${goal.id}`, signed)).text();
     expect(page).toContain(`<form class="retry" method="post" action="/app/goals/${goal.id}/retry">`);
     expect(page).toContain("Sets the 2 failed tasks back to pending");
-    const answer = await post(`/app/goals/${goal.id}/retry`, signed, {});
+    const answer = await send(`/app/goals/${goal.id}/retry`, signed, {});
     expect(answer.headers.get("Location")).toBe(`/app/goals/${goal.id}?retried=2`);
     expect(await (await get(answer.headers.get("Location")!, signed)).text()).toContain("2 failed tasks are back in the queue, one more attempt each.");
     for (const task of [a, b]) expect(value(await owner().getTask(task.id)).status).toBe("pending");
-    const again = await post(`/app/goals/${goal.id}/retry`, signed, {});
+    const again = await send(`/app/goals/${goal.id}/retry`, signed, {});
     expect(again.headers.get("Location")).toBe(`/app/goals/${goal.id}?retried=0`);
     const after = await (await get(again.headers.get("Location")!, signed)).text();
     expect(after).toContain("No task of this goal was failed: nothing was retried.");
@@ -320,7 +329,7 @@ describe("Retry", () => {
     await decide(signed, approve.id, "reject", "not yet");
     const page = await (await get(`/app/tasks/${approve.id}`, signed)).text();
     expect(page).toContain(">Ask again</button>");
-    expect((await post(`/app/tasks/${approve.id}/retry`, signed, {})).status).toBe(303);
+    expect((await send(`/app/tasks/${approve.id}/retry`, signed, {})).status).toBe(303);
     expect(await (await get(`/app/tasks/${approve.id}?retried=1`, signed)).text()).toContain("Asked again: the decision waits for you");
     expect(await (await get("/app/waiting", signed)).text()).toContain(`id="decision-${approve.id}"`);
   });

@@ -42,8 +42,14 @@ export function pageOf(action: Action, from?: string): string {
   return "/app/waiting";
 }
 
-/** Renders the page at `path` with a notice on top (routes.ts). */
-export type Answer = (path: string, notice: Notice, status: number) => Promise<Response>;
+/** What a refused action answers, on the page it came from: the reason on top, and the HTTP status. */
+export interface Refusal {
+  notice: Notice;
+  status: number;
+}
+
+/** Shows the page at `path` with the refusal on top (routes.ts). */
+export type Answer = (path: string, refusal: Refusal) => Promise<Response>;
 
 const STATUS_OF: Record<ErrorCode, number> = {
   invalid_argument: 400,
@@ -57,7 +63,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
 const NOTHING_CHANGED = "Nothing changed.";
 
 export async function runAction(request: Request, runtime: RuntimeApi, session: Session, action: Action, answer: Answer): Promise<Response> {
-  const refuse = (path: string, message: Html | string, status: number) => answer(path, { ok: false, message }, status);
+  const refuse = (path: string, message: Html | string, status: number) => answer(path, { notice: { ok: false, message }, status });
   if (!fromOwnPage(request)) return refuse(pageOf(action), `This form was not sent from the dashboard. ${NOTHING_CHANGED}`, 403);
   const form = await readForm(request, MAX_ACTION_BYTES);
   if (!form) return refuse(pageOf(action), `The form is too large. ${NOTHING_CHANGED}`, 413);

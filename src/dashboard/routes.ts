@@ -21,11 +21,10 @@
  */
 import { OWNER_USER_ID } from "../auth/grant";
 import { checkOwnerPassword, ownerPasswordProblem } from "../auth/owner-sign-in";
-import { runtimeOf as runtimeOfUser } from "../runtime/api";
-import type { RuntimeApi } from "../runtime/api";
+import { runtimeOf as runtimeOfUser, type RuntimeApi } from "../runtime/api";
 import type { Outcome } from "../runtime/kernel/errors";
 import { MAX_TRANSFER_BYTES } from "../runtime/transfer/tables";
-import { actionAt, pageOf, runAction } from "./actions";
+import { actionAt, pageOf, runAction, type Refusal } from "./actions";
 import { serveAsset } from "./assets";
 import { html, type Html } from "./html";
 import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } from "./http";
@@ -92,26 +91,58 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   // A reload of the import's answer page lands on the form, never re-sends the file.
   if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
   const action = actionAt(path);
-  if (action) {
-    const runtime = runtimeOf(env);
-    const answer = async (at: string, notice: Notice, status: number) => show(request, runtime, session, { ...(await pageAt(runtime, session, new URL(at, url))), notice, status });
-    // A reload of a refused action's answer lands on the page it came from.
-    return method === "POST" ? runAction(request, runtime, session, action, answer) : redirect(pageOf(action));
-  }
+  // A reload of a refused action's answer lands on the page it came from.
+  if (action) return method === "POST" ? runAction(request, runtimeOf(env), session, action, (at, refusal) => page(request, env, session, at, refusal)) : redirect(pageOf(action));
   if (method !== "GET" && method !== "HEAD") return notAllowed("GET");
+  return page(request, env, session, path);
+}
+
+/** The page at `path`; after a refused action (`refusal`), with its reason on top and its status. */
+async function page(request: Request, env: Cloudflare.Env, session: Session, path: string, refusal?: Refusal): Promise<Response> {
   const runtime = runtimeOf(env);
-  return show(request, runtime, session, await pageAt(runtime, session, url));
+  const query = new URL(request.url).searchParams;
+  const show = (built: Page, status = 200, notice?: Notice) => framed(request, runtime, session, built, refusal?.status ?? status, refusal?.notice ?? notice);
+
+  if (path === "/app" || path === "/app/") {
+    return show(goalsPage(value(await runtime.listGoals({ limit: GOALS_SHOWN })).items, value(await runtime.listTasks({ goal_id: null, limit: LOOSE_TASKS_ON_GOALS }))));
+  }
+  if (path === "/app/waiting") {
+    return show(waitingPage(value(await runtime.waitingForOwner(WAITING_SHOWN)), session.csrf), 200, await decidedNotice(runtime, Number(query.get("decided"))));
+  }
+  if (path === "/app/tasks") return looseTasks(runtime, query.get("cursor"), show);
+  const task = /^\/app\/tasks\/([1-9]\d{0,15})$/.exec(path);
+  if (task) {
+    const id = Number(task[1]);
+    const found = await runtime.getTask(id);
+    if (!found.ok) return show(missing("goals", `Task ${id} does not exist.`), 404);
+    const notice = query.has("decided") ? await decidedNotice(runtime, id) : query.has("retried") ? retriedNotice(found.value) : undefined;
+    return show(taskPage(found.value, session.csrf), 200, notice);
+  }
+  const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
+  if (goal) {
+    const id = Number(goal[1]);
+    const found = await runtime.goalGraph(id);
+    if (!found.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
+    return show(goalPage(found.value.goal, found.value.graph, session.csrf), 200, goalRetriedNotice(query.get("retried")));
+  }
+  if (path === "/app/relays") return show(relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items));
+  const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);
+  if (relay) {
+    const status = await runtime.getRelayStatus(relay[1]);
+    if (!status.ok) return show(missing("relays", `Pipeline ${relay[1]} does not exist.`), 404);
+    return show(relayPage(status.value));
+  }
+  if (path === "/app/breakers") return show(breakersPage(value(await runtime.listBreakers({ limit: BREAKERS_SHOWN }))));
+  if (path === "/app/data") return show(dataPage(session.csrf));
+  if (path === "/app/notifications") return show(notificationsPage(value(await runtime.notificationStatus())));
+  return show(missing("goals", "There is no such page."), 404);
 }
 
-/** A page to show: what it is, its HTTP status, and a notice on top (the outcome of an action). */
-interface Shown {
-  page: Page;
-  status?: number;
-  notice?: Notice;
-}
-
-/** The whole page, or only the inside of <main> for the page script's refresh; either with the count of decisions waiting. */
-async function show(request: Request, runtime: RuntimeApi, session: Session, { page, status = 200, notice }: Shown): Promise<Response> {
+/**
+ * The whole page, or only the inside of <main> for the page script's refresh; either way with the
+ * count of decisions waiting (the navigation's), and a notice on top when given.
+ */
+async function framed(request: Request, runtime: RuntimeApi, session: Session, page: Page, status: number, notice?: Notice): Promise<Response> {
   const waiting = value(await runtime.waitingForOwner(0)).count;
   const shown = notice ? { ...page, main: html`${noticeOf(notice)}${page.main}` } : page;
   return request.headers.get(FRAGMENT_HEADER) === "main"
@@ -119,53 +150,15 @@ async function show(request: Request, runtime: RuntimeApi, session: Session, { p
     : htmlResponse(layout(shown, session.csrf, waiting), status);
 }
 
-async function pageAt(runtime: RuntimeApi, session: Session, url: URL): Promise<Shown> {
-  const path = url.pathname;
-  const query = url.searchParams;
-  if (path === "/app" || path === "/app/") {
-    const goals = value(await runtime.listGoals({ limit: GOALS_SHOWN })).items;
-    return { page: goalsPage(goals, value(await runtime.listTasks({ goal_id: null, limit: LOOSE_TASKS_ON_GOALS }))) };
-  }
-  if (path === "/app/waiting") {
-    const decided = Number(query.get("decided"));
-    return { page: waitingPage(value(await runtime.waitingForOwner(WAITING_SHOWN)), session.csrf), notice: await decidedNotice(runtime, decided) };
-  }
-  if (path === "/app/tasks") return looseTasks(runtime, query.get("cursor"));
-  const task = /^\/app\/tasks\/([1-9]\d{0,15})$/.exec(path);
-  if (task) {
-    const id = Number(task[1]);
-    const found = await runtime.getTask(id);
-    if (!found.ok) return { page: missing("goals", `Task ${id} does not exist.`), status: 404 };
-    const notice = query.has("decided") ? await decidedNotice(runtime, id) : query.has("retried") ? retriedNotice(found.value) : undefined;
-    return { page: taskPage(found.value, session.csrf), notice };
-  }
-  const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
-  if (goal) {
-    const id = Number(goal[1]);
-    const found = await runtime.goalGraph(id);
-    if (!found.ok) return { page: missing("goals", `Goal ${id} does not exist.`), status: 404 };
-    return { page: goalPage(found.value.goal, found.value.graph, session.csrf), notice: goalRetriedNotice(query.get("retried")) };
-  }
-  if (path === "/app/relays") return { page: relaysPage(value(await runtime.listRelayPipelines({ limit: PIPELINES_SHOWN })).items) };
-  const relay = /^\/app\/relays\/(rp_[a-z2-7]{1,64})$/.exec(path);
-  if (relay) {
-    const status = await runtime.getRelayStatus(relay[1]);
-    if (!status.ok) return { page: missing("relays", `Pipeline ${relay[1]} does not exist.`), status: 404 };
-    return { page: relayPage(status.value) };
-  }
-  if (path === "/app/breakers") return { page: breakersPage(value(await runtime.listBreakers({ limit: BREAKERS_SHOWN }))) };
-  if (path === "/app/data") return { page: dataPage(session.csrf) };
-  if (path === "/app/notifications") return { page: notificationsPage(value(await runtime.notificationStatus())) };
-  return { page: missing("goals", "There is no such page."), status: 404 };
-}
+type Show = (built: Page, status?: number, notice?: Notice) => Promise<Response>;
 
-async function looseTasks(runtime: RuntimeApi, cursor: string | null): Promise<Shown> {
-  const stale = (message: string): Shown => ({ page: looseTasksPage({ items: [], next_cursor: null }, true), notice: { ok: false, message }, status: 400 });
+async function looseTasks(runtime: RuntimeApi, cursor: string | null, show: Show): Promise<Response> {
+  const stale = (message: string) => show(looseTasksPage({ items: [], next_cursor: null }, true), 400, { ok: false, message });
   if (cursor !== null && (cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS)) return stale("That is not a page of this list.");
   const list = await runtime.listTasks({ goal_id: null, limit: LOOSE_TASKS_PER_PAGE, ...(cursor === null ? {} : { cursor }) });
   // A cursor from before the instance's data was replaced, or edited by hand.
   if (!list.ok) return stale("That page of the list is no longer valid: start from the first page.");
-  return { page: looseTasksPage(list.value, cursor !== null) };
+  return show(looseTasksPage(list.value, cursor !== null));
 }
 
 // ─── what an action did, read back from the data (actions.ts redirects here) ───
@@ -184,7 +177,7 @@ async function decidedNotice(runtime: RuntimeApi, taskId: number): Promise<Notic
   return undefined;
 }
 
-function retriedNotice(task: { id: number; status: string; attempt: number; max_attempts: number; role: string | null }): Notice | undefined {
+function retriedNotice(task: { status: string; attempt: number; max_attempts: number; role: string | null }): Notice | undefined {
   if (task.status === "failed") return undefined;
   const message: Html = isOwnerTask(task)
     ? html`Asked again: the decision waits for you once what it builds on is done.`

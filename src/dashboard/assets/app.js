@@ -166,6 +166,26 @@ function readGraphData() {
   return block ? JSON.parse(block.textContent ?? "{}") : null;
 }
 
+/**
+ * Below a graph node's details: the link to the task's page, and for a decision waiting for the
+ * owner, to where it is decided. @param {number} id
+ */
+function taskLinks(id) {
+  const links = document.createElement("p");
+  const page = document.createElement("a");
+  page.href = `/app/tasks/${id}`;
+  page.textContent = "The task's page";
+  links.append(page, ": description, result, error, inputs, history.");
+  const node = readGraphData()?.nodes.find((/** @type {{ id: number }} */ n) => n.id === id);
+  if (node?.role === "owner" && node.state === "ready") {
+    const decide = document.createElement("a");
+    decide.href = `/app/waiting#decision-${id}`;
+    decide.textContent = "Decide it on Waiting for you";
+    links.append(" ", decide, ".");
+  }
+  return links;
+}
+
 // ─── start ───
 
 async function start() {
@@ -193,7 +213,7 @@ async function start() {
   const container = document.getElementById("graph");
   if (document.body.dataset.page === "goal" && container) {
     const { mountGraph } = await import("./graph.js");
-    graph = mountGraph(container);
+    graph = mountGraph(container, { more: taskLinks });
     graph.update(readGraphData());
   }
 }

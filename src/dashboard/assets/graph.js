@@ -187,8 +187,12 @@ function nodeSvg(n, p) {
   );
 }
 
-/** @param {HTMLElement} container */
-export function mountGraph(container) {
+/**
+ * @param {HTMLElement} container
+ * @param {{ more?: (id: number) => Node | null }} [options] `more`: what else a task's details
+ *   show after the drawing's own facts (the goal board adds the task's description and outcome).
+ */
+export function mountGraph(container, options = {}) {
   /** @type {Layout | null} */
   let layout = null;
   /** @type {GraphData} */
@@ -258,15 +262,11 @@ export function mountGraph(container) {
       ids.length ? ids.map((id) => (byId.has(id) ? `<button type="button" class="linkish" data-show="${id}">#${id}</button>` : `#${id}`)).join(", ") : `<span class="none">—</span>`;
     const state = STATES[n.state];
     const row = (/** @type {string} */ term, /** @type {string} */ value) => `<div><dt>${term}</dt><dd>${value}</dd></div>`;
-    const owner = n.role === OWNER_ROLE;
     detail.innerHTML =
       `<h3>#${n.id} ${escape(n.title)}</h3>` +
-      `<p><span class="badge st-${n.state}"><svg class="icon" aria-hidden="true" focusable="false"><use href="#i-${state.icon}"></use></svg>${state.label}</span>` +
-      (owner && n.state === "ready" ? ` <a href="/app/waiting#decision-${n.id}">Decide it on Waiting for you</a>` : "") +
-      `</p>` +
-      `<p><a href="/app/tasks/${n.id}">The task's page</a>: description, result, error, inputs, history.</p>` +
+      `<p><span class="badge st-${n.state}"><svg class="icon" aria-hidden="true" focusable="false"><use href="#i-${state.icon}"></use></svg>${state.label}</span></p>` +
       `<dl>` +
-      row("Role", owner ? "Owner's decision" : n.role ? escape(n.role) : `<span class="none">—</span>`) +
+      row("Role", n.role === OWNER_ROLE ? "Owner's decision" : n.role ? escape(n.role) : `<span class="none">—</span>`) +
       row("Runs when", escape(n.run_when.replace(/_/g, " "))) +
       row("Not before", n.not_before ? escape(full.format(new Date(n.not_before))) : `<span class="none">—</span>`) +
       row("Priority", String(n.priority)) +
@@ -278,6 +278,8 @@ export function mountGraph(container) {
       row("Attempt", `${n.attempt} of ${n.max_attempts}`) +
       row("Updated", escape(full.format(new Date(n.updated_at)))) +
       `</dl>`;
+    const more = options.more?.(n.id);
+    if (more) detail.append(more);
   };
 
   /** @param {number | null} id */

@@ -28,7 +28,7 @@ function legend() {
       html`<li><svg class="swatch node st-${state}" viewBox="0 0 28 18" aria-hidden="true" focusable="false"><rect class="box" x="1" y="1" width="26" height="16" rx="3"></rect><rect class="pat" x="1" y="1" width="26" height="16" rx="3"></rect></svg>${badge(state)}<span class="meaning">${meaning}</span></li>`,
   )}<li><svg class="swatch node owner st-ready" viewBox="0 0 28 18" aria-hidden="true" focusable="false"><rect class="box" x="1" y="1" width="26" height="16" rx="3"></rect><rect class="oring" x="3.5" y="3.5" width="21" height="11" rx="2"></rect></svg><span class="owner-mark">${icon(
     "owner",
-  )}Owner's decision</span><span class="meaning">double outline: you approve or reject it on <a href="/app/waiting">Waiting for you</a>; no agent can</span></li></ul>`;
+  )}Owner's decision</span><span class="meaning">double outline: a decision for the owner, approved or rejected on the dashboard (Waiting for you); no agent can take it</span></li></ul>`;
 }
 
 function agentCell(node: GraphNode) {
