@@ -140,13 +140,13 @@ describe("prompts", () => {
     ]);
   });
 
-  it("work_loop tells the agent how to claim, heartbeat, finish, and what to do when nothing is ready or its breaker is open", async () => {
+  it("work_loop tells the agent how to claim, heartbeat, finish, ask the owner for a decision, and what to do when nothing is ready or its breaker is open", async () => {
     const mcp = await connectAs(user());
     const { messages } = await mcp.client.getPrompt({ name: "work_loop", arguments: { agent_id: "coder-7" } });
     expect(messages).toHaveLength(1);
     expect(messages[0].role).toBe("user");
     const text = (messages[0].content as { text: string }).text;
-    for (const words of ['get_next_task {"agent_id": "coder-7", "wait_seconds": 30', "heartbeat_task", "update_task_status", "lease_id", "no_pending_tasks", "circuit_open", "fallback_agent", "probe_expires_at"]) {
+    for (const words of ['get_next_task {"agent_id": "coder-7", "wait_seconds": 30', "heartbeat_task", "update_task_status", "lease_id", "no_pending_tasks", "circuit_open", "fallback_agent", "probe_expires_at", 'role: "owner"']) {
       expect(text).toContain(words);
     }
   });

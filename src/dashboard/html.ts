@@ -48,13 +48,16 @@ const ICONS: Record<string, string> = {
   closed: `<circle cx="8" cy="8" r="6" fill="currentColor"/>`,
   open: `<path d="M8 1.5 15 14H1z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/><path d="M8 6v4M8 11.6v.8" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>`,
   half: `<circle cx="8" cy="8" r="5.6" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M8 2.4a5.6 5.6 0 0 1 0 11.2z" fill="currentColor"/>`,
+  scheduled: `<circle cx="8" cy="8" r="6" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M8 4.4V8l2.6 1.8" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/>`,
+  owner: `<circle cx="8" cy="4.8" r="3" fill="currentColor"/><path d="M2.2 15a5.8 5.8 0 0 1 11.6 0z" fill="currentColor"/>`,
 };
 
-/** Fill patterns that tell graph nodes apart without colour: blocked, failed, cancelled. */
+/** Fill patterns that tell graph nodes apart without colour: blocked, failed, cancelled, scheduled. */
 const PATTERNS =
   `<pattern id="gp-hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect class="gp" width="2.4" height="8"/></pattern>` +
   `<pattern id="gp-cross" width="10" height="10" patternUnits="userSpaceOnUse"><path class="gp" d="M0 0 10 10M10 0 0 10" stroke-width="1.6"/></pattern>` +
-  `<pattern id="gp-dots" width="7" height="7" patternUnits="userSpaceOnUse"><circle class="gp" cx="3.5" cy="3.5" r="1.3"/></pattern>`;
+  `<pattern id="gp-dots" width="7" height="7" patternUnits="userSpaceOnUse"><circle class="gp" cx="3.5" cy="3.5" r="1.3"/></pattern>` +
+  `<pattern id="gp-lines" width="10" height="10" patternUnits="userSpaceOnUse"><rect class="gp" width="1.2" height="10"/></pattern>`;
 
 /** Icons and patterns, once per page; everything else refers to them by id. */
 export const iconSprite = new Html(
@@ -70,6 +73,9 @@ export const icon = (name: keyof typeof ICONS | string) =>
 export const STATUS: Record<string, { label: string; icon: string }> = {
   ready: { label: "Ready", icon: "ready" },
   blocked: { label: "Blocked", icon: "blocked" },
+  scheduled: { label: "Scheduled", icon: "scheduled" },
+  /** A ready owner task: the owner's move (docs/owner.md). */
+  waiting: { label: "Waiting for you", icon: "owner" },
   pending: { label: "Pending", icon: "ready" },
   in_progress: { label: "In progress", icon: "running" },
   active: { label: "Active", icon: "running" },

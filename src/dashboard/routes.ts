@@ -6,6 +6,9 @@
  *   GET  /                  sign-in form (signed in: → /app)
  *   POST /login, /logout    start / end the session
  *   GET  /app               goals          GET /app/goals/:id    one goal's task graph
+ *   GET  /app/waiting       owner tasks ready for a decision (the count is in every page's navigation)
+ *   GET  /app/tasks/:id     one task: state, texts, inputs, history     GET /app/tasks  tasks without a goal
+ *   POST /app/tasks/:id/decide, /app/tasks/:id/retry, /app/goals/:id/retry   the owner's actions (actions.ts)
  *   GET  /app/schedules     schedules      POST /app/schedules/:id   pause or resume one
  *   GET  /app/relays        pipelines      GET /app/relays/:id   one pipeline, step by step
  *                           (lists: ?before=<key> for the older ones, a window of PER_PAGE at a time)
@@ -18,18 +21,19 @@
  *   GET  /live              WebSocket: {"changed":true} whenever the owner's data changes
  *
  * Every page GET with `X-Dashboard-Fragment: main` answers only the inside of <main>: the page
- * script's refresh after a change. Every POST must come from our own page (Origin) and carry the
- * session's CSRF token.
+ * script's refresh after a change, with the count of decisions waiting in `X-Dashboard-Waiting`.
+ * Every POST must come from our own page (Origin) and carry the session's CSRF token.
  */
 import { OWNER_USER_ID } from "../auth/grant";
 import { checkOwnerPassword, ownerPasswordProblem } from "../auth/owner-sign-in";
 import { mcpEndpoint } from "../auth/resource";
-import { runtimeOf as runtimeOfUser } from "../runtime/api";
+import { runtimeOf as runtimeOfUser, type RuntimeApi } from "../runtime/api";
 import type { Outcome } from "../runtime/kernel/errors";
 import { MAX_TRANSFER_BYTES } from "../runtime/transfer/tables";
+import { actionAt, pageOf, runAction, type Refusal } from "./actions";
 import { issueAgentKey, keyRequestOf } from "./agent-keys";
 import { serveAsset } from "./assets";
-import { html } from "./html";
+import { html, type Html } from "./html";
 import { htmlResponse, jsonResponse, readForm, redirect, withSecurityHeaders } from "./http";
 import { breakersPage, BREAKERS_SHOWN } from "./pages/breakers";
 import { dataPage, WIPE_CONFIRMATION, type DataResult } from "./pages/data";
@@ -42,6 +46,10 @@ import { relayPage, relaysPage } from "./pages/relays";
 import { RUNS_SHOWN, schedulesPage, SCHEDULES_SHOWN, type ScheduleNotice } from "./pages/schedules";
 import { beforeParam, PER_PAGE } from "./pages/window";
 import { messagePage, signInPage } from "./pages/sign-in";
+import { taskPage } from "./pages/task";
+import { isOwnerTask, noticeOf, type Notice } from "./pages/task-parts";
+import { LOOSE_TASKS_ON_GOALS, LOOSE_TASKS_PER_PAGE, looseTasksPage } from "./pages/tasks";
+import { waitingPage, WAITING_SHOWN } from "./pages/waiting";
 import { createSession, csrfMatches, endSession, fromOwnPage, readSession, type Session } from "./session";
 
 const EXACT = new Set(["/", "/login", "/logout", "/live", "/export", "/import", "/wipe"]);
@@ -58,6 +66,8 @@ const MAX_ACTION_BYTES = 4 * 1024;
 /** Room for the multipart framing and the CSRF field around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 const FRAGMENT_HEADER = "X-Dashboard-Fragment";
+/** A list cursor is short; anything longer in a URL is not one of ours. */
+const MAX_CURSOR_CHARS = 512;
 
 const runtimeOf = (env: Cloudflare.Env) => runtimeOfUser(env, OWNER_USER_ID);
 
@@ -92,6 +102,9 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   if (path === "/export") return method === "GET" ? exportAll(env) : notAllowed("GET");
   // A reload of the import's answer page lands on the form, never re-sends the file.
   if (path === "/import") return method === "POST" ? importAll(request, env, session) : redirect("/app/data");
+  const action = actionAt(path);
+  // A reload of a refused action's answer lands on the page it came from.
+  if (action) return method === "POST" ? runAction(request, runtimeOf(env), session, action, (at, refusal) => page(request, env, session, at, refusal)) : redirect(pageOf(action));
   if (path === "/app/keys" && method === "POST") return createKey(request, env, session);
   if (path === "/app/keys/revoke") return method === "POST" ? revokeKey(request, env, session) : redirect("/app/keys");
   const scheduleAction = /^\/app\/schedules\/(sc_[a-z2-7]{12})$/.exec(path);
@@ -101,22 +114,34 @@ export async function handleDashboard(request: Request, env: Cloudflare.Env): Pr
   return page(request, env, session, path);
 }
 
-async function page(request: Request, env: Cloudflare.Env, session: Session, path: string): Promise<Response> {
+/** The page at `path`; after a refused action (`refusal`), with its reason on top and its status. */
+async function page(request: Request, env: Cloudflare.Env, session: Session, path: string, refusal?: Refusal): Promise<Response> {
   const runtime = runtimeOf(env);
-  const show = (built: Page, status = 200) =>
-    request.headers.get(FRAGMENT_HEADER) === "main"
-      ? htmlResponse(built.main, status, { "X-Dashboard-Title": encodeURIComponent(built.title) })
-      : htmlResponse(layout(built, session.csrf), status);
+  const query = new URL(request.url).searchParams;
+  const show = (built: Page, status = 200, notice?: Notice) => framed(request, runtime, session, built, refusal?.status ?? status, refusal?.notice ?? notice);
 
   if (path === "/app" || path === "/app/") {
-    return show(goalsPage(value(await runtime.goalsWindow(beforeParam(new URL(request.url)), PER_PAGE))));
+    const goals = value(await runtime.goalsWindow(beforeParam(new URL(request.url)), PER_PAGE));
+    return show(goalsPage(goals, value(await runtime.listTasks({ goal_id: null, limit: LOOSE_TASKS_ON_GOALS }))));
+  }
+  if (path === "/app/waiting") {
+    return show(waitingPage(value(await runtime.waitingForOwner(WAITING_SHOWN)), session.csrf), 200, await decidedNotice(runtime, Number(query.get("decided"))));
+  }
+  if (path === "/app/tasks") return looseTasks(runtime, query.get("cursor"), show);
+  const task = /^\/app\/tasks\/([1-9]\d{0,15})$/.exec(path);
+  if (task) {
+    const id = Number(task[1]);
+    const found = await runtime.getTask(id);
+    if (!found.ok) return show(missing("goals", `Task ${id} does not exist.`), 404);
+    const notice = query.has("decided") ? await decidedNotice(runtime, id) : query.has("retried") ? retriedNotice(found.value) : undefined;
+    return show(taskPage(found.value, session.csrf), 200, notice);
   }
   const goal = /^\/app\/goals\/([1-9]\d{0,15})$/.exec(path);
   if (goal) {
     const id = Number(goal[1]);
     const found = await runtime.goalGraph(id);
     if (!found.ok) return show(missing("goals", `Goal ${id} does not exist.`), 404);
-    return show(goalPage(found.value.goal, found.value.graph));
+    return show(goalPage(found.value.goal, found.value.graph, session.csrf), 200, goalRetriedNotice(query.get("retried")));
   }
   if (path === "/app/schedules") return show(schedulesPage(value(await runtime.schedulesWithRuns(SCHEDULES_SHOWN, RUNS_SHOWN)), session.csrf));
   if (path === "/app/relays") return show(relaysPage(value(await runtime.pipelinesWindow(beforeParam(new URL(request.url)), PER_PAGE))));
@@ -131,6 +156,65 @@ async function page(request: Request, env: Cloudflare.Env, session: Session, pat
   if (path === "/app/notifications") return show(notificationsPage(value(await runtime.notificationStatus())));
   if (path === "/app/keys") return show(keysPage(value(await runtime.listAgentKeys()), OWNER_USER_ID, session.csrf));
   return show(missing("goals", "There is no such page."), 404);
+}
+
+/**
+ * The whole page, or only the inside of <main> for the page script's refresh; either way with the
+ * count of decisions waiting (the navigation's), and a notice on top when given.
+ */
+async function framed(request: Request, runtime: RuntimeApi, session: Session, page: Page, status: number, notice?: Notice): Promise<Response> {
+  const waiting = value(await runtime.waitingForOwner(0)).count;
+  const shown = notice ? { ...page, main: html`${noticeOf(notice)}${page.main}` } : page;
+  return request.headers.get(FRAGMENT_HEADER) === "main"
+    ? htmlResponse(shown.main, status, { "X-Dashboard-Title": encodeURIComponent(shown.title), "X-Dashboard-Waiting": String(waiting) })
+    : htmlResponse(layout(shown, session.csrf, waiting), status);
+}
+
+/** A whole page (an action's answer), with the navigation's count of decisions waiting. */
+async function whole(runtime: RuntimeApi, session: Session, page: Page, status: number): Promise<Response> {
+  return htmlResponse(layout(page, session.csrf, value(await runtime.waitingForOwner(0)).count), status);
+}
+
+type Show = (built: Page, status?: number, notice?: Notice) => Promise<Response>;
+
+async function looseTasks(runtime: RuntimeApi, cursor: string | null, show: Show): Promise<Response> {
+  const stale = (message: string) => show(looseTasksPage({ items: [], next_cursor: null }, true), 400, { ok: false, message });
+  if (cursor !== null && (cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS)) return stale("That is not a page of this list.");
+  const list = await runtime.listTasks({ goal_id: null, limit: LOOSE_TASKS_PER_PAGE, ...(cursor === null ? {} : { cursor }) });
+  // A cursor from before the instance's data was replaced, or edited by hand.
+  if (!list.ok) return stale("That page of the list is no longer valid: start from the first page.");
+  return show(looseTasksPage(list.value, cursor !== null));
+}
+
+// ─── what an action did, read back from the data (actions.ts redirects here) ───
+
+/** After a decision: what the owner task is now, if it is one and decided. */
+async function decidedNotice(runtime: RuntimeApi, taskId: number): Promise<Notice | undefined> {
+  if (!Number.isSafeInteger(taskId) || taskId <= 0) return undefined;
+  const read = await runtime.getTask(taskId);
+  if (!read.ok || !isOwnerTask(read.value)) return undefined;
+  const task = read.value;
+  const named = html`“<a href="/app/tasks/${task.id}">${task.title}</a>” (#${task.id})`;
+  if (task.status === "completed") return { ok: true, message: html`You approved ${named}. The tasks waiting for it go on, with your note among their inputs.` };
+  if (task.status === "failed") {
+    return { ok: true, message: html`You rejected ${named}. The tasks that handle a failure run; the others wait (Ask again on its page).` };
+  }
+  return undefined;
+}
+
+function retriedNotice(task: { status: string; attempt: number; max_attempts: number; role: string | null }): Notice | undefined {
+  if (task.status === "failed") return undefined;
+  const message: Html = isOwnerTask(task)
+    ? html`Asked again: the decision waits for you once what it builds on is done.`
+    : html`Retried: the task is back in the queue for attempt ${task.attempt + 1} (${task.max_attempts} planned).`;
+  return { ok: true, message };
+}
+
+function goalRetriedNotice(retried: string | null): Notice | undefined {
+  if (retried === null || !/^\d{1,4}$/.test(retried)) return undefined;
+  const n = Number(retried);
+  if (n === 0) return { ok: true, message: "No task of this goal was failed: nothing was retried." };
+  return { ok: true, message: `${n} failed ${n === 1 ? "task is" : "tasks are"} back in the queue, one more attempt each.` };
 }
 
 function missing(section: Page["section"], message: string): Page {
@@ -182,7 +266,8 @@ async function exportAll(env: Cloudflare.Env): Promise<Response> {
 }
 
 async function importAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
-  const answer = dataAnswer(session);
+  const runtime = runtimeOf(env);
+  const answer = dataAnswer(runtime, session);
   if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was imported." }, 403);
   const limit = `${MAX_TRANSFER_BYTES / 2 ** 20} MiB`;
   const tooLarge = { ok: false, message: `The file is larger than ${limit}, the most an import takes. Nothing was imported.` };
@@ -200,7 +285,7 @@ async function importAll(request: Request, env: Cloudflare.Env, session: Session
   } catch {
     return answer({ ok: false, message: "The file is not UTF-8 text, so it is not an export. Nothing was imported." }, 400);
   }
-  const outcome = await runtimeOf(env).importAll(text);
+  const outcome = await runtime.importAll(text);
   if (!outcome.ok) {
     const status = outcome.error.code === "failed_precondition" ? 409 : 400;
     return answer({ ok: false, message: `Refused, nothing was imported: ${outcome.error.message.replace(/^file: /, "the file ")}.` }, status);
@@ -225,7 +310,7 @@ async function keyForm(request: Request, session: Session): Promise<FormData | s
 /** The keys page again, with the form as it was sent and what went wrong. */
 async function keysAgain(env: Cloudflare.Env, session: Session, form: KeyForm, status: number): Promise<Response> {
   const keys = value(await runtimeOf(env).listAgentKeys());
-  return htmlResponse(layout(keysPage(keys, OWNER_USER_ID, session.csrf, form), session.csrf), status);
+  return whole(runtimeOf(env), session, keysPage(keys, OWNER_USER_ID, session.csrf, form), status);
 }
 
 async function createKey(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
@@ -247,7 +332,7 @@ async function createKey(request: Request, env: Cloudflare.Env, session: Session
   // The snippets name the endpoint as clients must reach it: the URL its tokens are bound to.
   const served = mcpEndpoint(request.url, env.MCP_RESOURCE);
   const origin = served.kind === "served" ? new URL(served.resource).origin : new URL(request.url).origin;
-  return htmlResponse(layout(keyCreatedPage(issued.value, `${origin}${issued.value.record.endpoint}`), session.csrf));
+  return whole(runtimeOf(env), session, keyCreatedPage(issued.value, `${origin}${issued.value.record.endpoint}`), 200);
 }
 
 async function revokeKey(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
@@ -265,7 +350,7 @@ async function revokeKey(request: Request, env: Cloudflare.Env, session: Session
 async function changeSchedule(request: Request, env: Cloudflare.Env, session: Session, scheduleId: string): Promise<Response> {
   const runtime = runtimeOf(env);
   const answer = async (notice: ScheduleNotice, status: number) =>
-    htmlResponse(layout(schedulesPage(value(await runtime.schedulesWithRuns(SCHEDULES_SHOWN, RUNS_SHOWN)), session.csrf, notice), session.csrf), status);
+    whole(runtime, session, schedulesPage(value(await runtime.schedulesWithRuns(SCHEDULES_SHOWN, RUNS_SHOWN)), session.csrf, notice), status);
   if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing changed." }, 403);
   const form = await readForm(request, MAX_ACTION_BYTES);
   if (!form) return answer({ ok: false, message: "The form is too large. Nothing changed." }, 413);
@@ -283,12 +368,11 @@ async function changeSchedule(request: Request, env: Cloudflare.Env, session: Se
 }
 
 /** The Export & import page with the outcome of the action on it. */
-const dataAnswer = (session: Session) => (result: DataResult, status: number) =>
-  htmlResponse(layout(dataPage(session.csrf, result), session.csrf), status);
+const dataAnswer = (runtime: RuntimeApi, session: Session) => (result: DataResult, status: number) => whole(runtime, session, dataPage(session.csrf, result), status);
 
 /** Empties the owner's instance: a form from our own page, with the session's token and the typed confirmation. */
 async function wipeAll(request: Request, env: Cloudflare.Env, session: Session): Promise<Response> {
-  const answer = dataAnswer(session);
+  const answer = dataAnswer(runtimeOf(env), session);
   if (!fromOwnPage(request)) return answer({ ok: false, message: "This form was not sent from the dashboard. Nothing was wiped." }, 403);
   const form = await readForm(request, MAX_LOGIN_BYTES);
   if (!form || !(await csrfMatches(session, String(form.get("csrf") ?? "")))) {

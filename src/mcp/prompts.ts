@@ -29,6 +29,7 @@ export function workLoopText(agentId: string): string {
     '2. Work. Before the lease runs out (every third of its length, and before long steps) call heartbeat_task {task_id, lease_id, progress: "<where you are>"}.',
     '3. Finish: update_task_status {task_id, lease_id, status: "completed", result: "<what you produced>"}. If it cannot be done: status "failed" with error "<why>". To hand it back unfinished: status "pending".',
     "4. If heartbeat_task or update_task_status answers conflict, your lease is lost (it ran out, or the task was taken over): stop work on that task and claim again.",
+    '5. To ask the owner for a decision (a plan, a deploy, a cost): create_task {title, description, role: "owner", dependencies: [what it is about]}, then make the work that needs it depend on that task. You are handed that work once the owner approves on the dashboard, the owner\'s note among its inputs; no agent can finish an owner task.',
     "",
     "When get_next_task answers task: null, its reason says why:",
     '- "no_pending_tasks": nothing is left. Stop and report what you did.',

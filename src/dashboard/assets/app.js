@@ -3,9 +3,11 @@
  * The dashboard's page script. The server renders every page; this script keeps it current:
  *
  *  - When the Runtime says something changed (live.js), it fetches the same URL again with
- *    `X-Dashboard-Fragment: main` and swaps the inside of <main>, keeping focus, open <details>
- *    and the graph in place. Changes are debounced, one fetch at a time, none while the tab is
- *    hidden: however busy the agents, a page costs a few requests per second at most.
+ *    `X-Dashboard-Fragment: main` and swaps the inside of <main>, keeping focus, open <details>,
+ *    what the owner is typing and the graph in place, and sets the navigation's count of
+ *    decisions waiting from the answer's `X-Dashboard-Waiting`. Changes are debounced, one fetch
+ *    at a time, none while the tab is hidden: however busy the agents, a page costs a few
+ *    requests per second at most.
  *  - On a goal page it draws the task graph (graph.js, loaded only there).
  *  - It shows times in the reader's time zone and counts breaker cooldowns down.
  *  - Copy buttons (data-copy="<id>") put the text of that element on the clipboard.
@@ -72,6 +74,15 @@ async function refresh() {
   swapMain(await response.text());
   const title = response.headers.get("X-Dashboard-Title");
   if (title) document.title = `${decodeURIComponent(title)} · Agent Runtime`;
+  setWaitingCount(response.headers.get("X-Dashboard-Waiting"));
+}
+
+/** The count beside "Waiting for you" in the navigation. @param {string | null} value */
+function setWaitingCount(value) {
+  const count = document.getElementById("waiting-count");
+  if (!count || value === null || !/^\d+$/.test(value)) return;
+  if (count.textContent !== value) count.textContent = value;
+  count.dataset.count = value;
 }
 
 /** What has focus, as something that can be found again in the new content. */
@@ -103,12 +114,23 @@ function swapMain(html) {
     const current = document.getElementById(details.id);
     if (current instanceof HTMLDetailsElement && details instanceof HTMLDetailsElement) details.open = current.open;
   }
+  // What the owner is typing (a decision's note) survives the redraw, caret and all.
+  /** @type {{ id: string, start: number | null, end: number | null } | null} */
+  let caret = null;
+  for (const field of fresh.querySelectorAll("textarea[id]")) {
+    const current = document.getElementById(field.id);
+    if (!(current instanceof HTMLTextAreaElement) || !(field instanceof HTMLTextAreaElement) || current.value === "") continue;
+    field.defaultValue = current.value;
+    if (current === document.activeElement) caret = { id: field.id, start: current.selectionStart, end: current.selectionEnd };
+  }
   main.replaceChildren(fresh);
   enhance(main);
   // The graph redraws from the new data; a focused task node is found again by its id.
   if (graph) graph.update(readGraphData());
   const target = key ? main.querySelector(key) : null;
   if (target instanceof HTMLElement || target instanceof SVGElement) target.focus({ preventScroll: true });
+  const typing = caret ? document.getElementById(caret.id) : null;
+  if (caret && typing instanceof HTMLTextAreaElement) typing.setSelectionRange(caret.start, caret.end);
 }
 
 // ─── small enhancements of server-rendered content ───
@@ -167,6 +189,26 @@ function readGraphData() {
   return block ? JSON.parse(block.textContent ?? "{}") : null;
 }
 
+/**
+ * Below a graph node's details: the link to the task's page, and for a decision waiting for the
+ * owner, to where it is decided. @param {number} id
+ */
+function taskLinks(id) {
+  const links = document.createElement("p");
+  const page = document.createElement("a");
+  page.href = `/app/tasks/${id}`;
+  page.textContent = "The task's page";
+  links.append(page, ": description, result, error, inputs, history.");
+  const node = readGraphData()?.nodes.find((/** @type {{ id: number }} */ n) => n.id === id);
+  if (node?.role === "owner" && node.state === "ready") {
+    const decide = document.createElement("a");
+    decide.href = `/app/waiting#decision-${id}`;
+    decide.textContent = "Decide it on Waiting for you";
+    links.append(" ", decide, ".");
+  }
+  return links;
+}
+
 // ─── start ───
 
 async function start() {
@@ -195,7 +237,7 @@ async function start() {
   const container = document.getElementById("graph");
   if (document.body.dataset.page === "goal" && container) {
     const { mountGraph } = await import("./graph.js");
-    graph = mountGraph(container);
+    graph = mountGraph(container, { more: taskLinks });
     graph.update(readGraphData());
   }
 }

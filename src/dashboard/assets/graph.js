@@ -24,10 +24,11 @@ const ZOOM_MIN = 0.1;
 const ZOOM_MAX = 2.5;
 
 /**
- * @typedef {"ready" | "blocked" | "in_progress" | "completed" | "failed" | "cancelled"} NodeState
+ * @typedef {"ready" | "blocked" | "scheduled" | "in_progress" | "completed" | "failed" | "cancelled"} NodeState
  * @typedef {{ id: number, title: string, state: NodeState, priority: number, blocked_by: number[],
  *   external_dependencies: number[], assigned_to: string | null, lease_expires_at: string | null,
- *   attempt: number, max_attempts: number, updated_at: string }} GraphNode
+ *   attempt: number, max_attempts: number, updated_at: string,
+ *   role: string | null, run_when: string, not_before: string | null }} GraphNode
  * @typedef {{ goal_id: number, nodes: GraphNode[], edges: [number, number][] }} GraphData
  * @typedef {{ x: number, y: number }} Point
  * @typedef {{ key: string, width: number, height: number, at: Map<number, Point>,
@@ -38,6 +39,7 @@ const ZOOM_MAX = 2.5;
 const STATES = {
   ready: { label: "Ready", icon: "ready", pattern: null },
   blocked: { label: "Blocked", icon: "blocked", pattern: "hatch" },
+  scheduled: { label: "Scheduled", icon: "scheduled", pattern: "lines" },
   in_progress: { label: "In progress", icon: "running", pattern: null },
   completed: { label: "Done", icon: "done", pattern: null },
   failed: { label: "Failed", icon: "failed", pattern: "cross" },
@@ -51,8 +53,42 @@ const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle
 /** @param {number[]} ids */
 const idsText = (ids) => ids.map((id) => `#${id}`).join(", ");
 
-/** The third line drawn in the node: who holds it and until when, what it waits for. @param {GraphNode} n */
+/** The role of the owner's decisions (docs/owner.md): no agent takes or finishes such a task. */
+const OWNER_ROLE = "owner";
+const today = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+/** A time of today as hours and minutes, another day's with its date. @param {string} iso */
+const when = (iso) => {
+  const at = new Date(iso);
+  return today.format(at) === today.format(new Date()) ? clock.format(at) : `${day.format(at)}, ${clock.format(at)}`;
+};
+
+/** An owner task's third line: whose move it is, or what was decided. @param {GraphNode} n */
+function ownerLine(n) {
+  if (n.state === "ready") return "Waiting for you";
+  if (n.state === "completed") return "Owner's decision: approved";
+  if (n.state === "failed") return "Owner's decision: rejected";
+  if (n.state === "blocked") return `Owner's decision · waits for ${idsText(n.blocked_by)}`;
+  if (n.state === "scheduled" && n.not_before) return `Owner's decision · from ${when(n.not_before)}`;
+  return "Owner's decision";
+}
+
+/**
+ * The third line drawn in the node: who holds it and until when, what it waits for, when it
+ * starts; a task for a role names it first. @param {GraphNode} n
+ */
 function detailLine(n) {
+  if (n.role === OWNER_ROLE) return ownerLine(n);
+  const line = stateDetail(n);
+  if (!n.role) return line;
+  return line ? `role ${n.role} · ${line}` : `role ${n.role}`;
+}
+
+/** @param {GraphNode} n */
+function stateDetail(n) {
+  if (n.state === "scheduled" && n.not_before) {
+    return n.attempt > 0 ? `attempt ${n.attempt + 1} of ${n.max_attempts} at ${when(n.not_before)}` : `starts at ${when(n.not_before)}`;
+  }
   if (n.state === "in_progress") {
     const until = n.lease_expires_at ? ` · until ${clock.format(new Date(n.lease_expires_at))}` : "";
     return `${n.assigned_to ?? "?"}${until}`;
@@ -127,6 +163,11 @@ function pathOf(points) {
   return points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)} ${p.y.toFixed(1)}`).join("");
 }
 
+/** An owner task's node: a second, inner outline and the owner's icon under the state's. */
+const ownerMark =
+  `<rect class="oring" x="4" y="4" width="${NODE_W - 8}" height="${NODE_H - 8}" rx="5"></rect>` +
+  `<use class="nowner" href="#i-owner" x="10" y="34" width="16" height="16"></use>`;
+
 /** @param {GraphNode} n @param {Point} p */
 function nodeSvg(n, p) {
   const state = STATES[n.state];
@@ -134,6 +175,7 @@ function nodeSvg(n, p) {
   return (
     `<g class="node st-${n.state}" id="task-${n.id}" data-id="${n.id}" transform="translate(${p.x.toFixed(1)} ${p.y.toFixed(1)})" tabindex="0" role="button" aria-label="${label}">` +
     `<rect class="box" width="${NODE_W}" height="${NODE_H}" rx="8"></rect>` +
+    (n.role === OWNER_ROLE ? ownerMark : "") +
     (state.pattern ? `<rect class="pat" width="${NODE_W}" height="${NODE_H}" rx="8"></rect>` : "") +
     `<use class="nicon" href="#i-${state.icon}" x="10" y="10" width="16" height="16"></use>` +
     `<foreignObject class="nlines" x="${TEXT_X}" y="${TEXT_INSET}" width="${NODE_W - TEXT_X - TEXT_INSET}" height="${NODE_H - 2 * TEXT_INSET}">` +
@@ -256,6 +298,9 @@ export function mountGraph(container, options = {}) {
       `<h3>#${n.id} ${escape(n.title)}</h3>` +
       `<p><span class="badge st-${n.state}"><svg class="icon" aria-hidden="true" focusable="false"><use href="#i-${state.icon}"></use></svg>${state.label}</span></p>` +
       `<dl>` +
+      row("Role", n.role === OWNER_ROLE ? "Owner's decision" : n.role ? escape(n.role) : `<span class="none">—</span>`) +
+      row("Runs when", escape(n.run_when.replace(/_/g, " "))) +
+      row("Not before", n.not_before ? escape(full.format(new Date(n.not_before))) : `<span class="none">—</span>`) +
       row("Priority", String(n.priority)) +
       row("Depends on", links([...(dependencies.get(n.id) ?? []), ...n.external_dependencies])) +
       row("Needed by", links(dependents.get(n.id) ?? [])) +

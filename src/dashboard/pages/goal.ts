@@ -7,13 +7,15 @@
  */
 import type { Goal } from "../../runtime/goals/goals";
 import type { GraphNode, NodeState, TaskGraph } from "../../runtime/tasks/graph";
-import { badge, html, jsonData, progressBar, STATUS, time } from "../html";
+import { badge, html, icon, jsonData, progressBar, STATUS, time } from "../html";
 import type { Page } from "./layout";
+import { retryForm, roleText, stateBadge } from "./task-parts";
 
 /** The legend: every state with the look it has in the graph (graph.js uses the same classes). */
 const STATES: [NodeState, string][] = [
   ["ready", "pending, every dependency done: the next agent may take it"],
   ["blocked", "pending, waiting on a dependency"],
+  ["scheduled", "pending, may not start before the time it names (not_before, or a retry's back-off)"],
   ["in_progress", "claimed by an agent under a lease"],
   ["completed", "done"],
   ["failed", "failed; may be retried"],
@@ -25,7 +27,9 @@ export function legend() {
   return html`<ul class="legend" aria-label="What the node styles mean">${STATES.map(
     ([state, meaning]) =>
       html`<li><svg class="swatch node st-${state}" viewBox="0 0 28 18" aria-hidden="true" focusable="false"><rect class="box" x="1" y="1" width="26" height="16" rx="3"></rect><rect class="pat" x="1" y="1" width="26" height="16" rx="3"></rect></svg>${badge(state)}<span class="meaning">${meaning}</span></li>`,
-  )}</ul>`;
+  )}<li><svg class="swatch node owner st-ready" viewBox="0 0 28 18" aria-hidden="true" focusable="false"><rect class="box" x="1" y="1" width="26" height="16" rx="3"></rect><rect class="oring" x="3.5" y="3.5" width="21" height="11" rx="2"></rect></svg><span class="owner-mark">${icon(
+    "owner",
+  )}Owner's decision</span><span class="meaning">double outline: a decision for the owner, approved or rejected on the dashboard (Waiting for you); no agent can take it</span></li></ul>`;
 }
 
 /** The zoom buttons graph.js binds (data-zoom); also on the goal board. */
@@ -47,8 +51,9 @@ function tableOf(graph: TaskGraph, dependencies: Map<number, number[]>) {
   const rows = graph.nodes.map(
     (node) => html`<tr>
   <td data-label="Id">#${node.id}</td>
-  <th scope="row">${node.title}</th>
-  <td data-label="State">${badge(node.state)}</td>
+  <th scope="row"><a href="/app/tasks/${node.id}">${node.title}</a></th>
+  <td data-label="State">${stateBadge(node)}</td>
+  <td data-label="Role">${roleText(node.role)}</td>
   <td data-label="Depends on">${(dependencies.get(node.id) ?? []).map((id) => `#${id}`).join(", ") || html`<span class="none">—</span>`}</td>
   <td data-label="Agent">${agentCell(node)}</td>
   <td data-label="Attempt">${node.attempt} of ${node.max_attempts}</td>
@@ -57,13 +62,13 @@ function tableOf(graph: TaskGraph, dependencies: Map<number, number[]>) {
   return html`<details id="task-table"><summary>The tasks as a table</summary>
 <div class="table-wrap"><table class="cards">
 <caption>Tasks of this goal, by id</caption>
-<thead><tr><th scope="col">Id</th><th scope="col">Task</th><th scope="col">State</th><th scope="col">Depends on</th><th scope="col">Agent</th><th scope="col">Attempt</th></tr></thead>
+<thead><tr><th scope="col">Id</th><th scope="col">Task</th><th scope="col">State</th><th scope="col">Role</th><th scope="col">Depends on</th><th scope="col">Agent</th><th scope="col">Attempt</th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>
 </details>`;
 }
 
-export function goalPage(goal: Goal, graph: TaskGraph): Page {
+export function goalPage(goal: Goal, graph: TaskGraph, csrf: string): Page {
   const dependencies = new Map<number, number[]>();
   for (const [from, to] of graph.edges) dependencies.set(to, [...(dependencies.get(to) ?? []), from]);
   for (const node of graph.nodes) {
@@ -86,6 +91,11 @@ export function goalPage(goal: Goal, graph: TaskGraph): Page {
   <p>${badge(goal.status, goal.status === "active" ? "Active" : STATUS[goal.status]?.label)} ${progressBar(goal.progress, `Progress of ${goal.name}`)}</p>
   <p>${graph.total} ${graph.total === 1 ? "task" : "tasks"}${summary ? `: ${summary}` : ""}. Updated ${time(goal.updated_at)}.</p>
   ${goal.description ? html`<p class="description">${goal.description}</p>` : ""}
+  ${
+    c.failed > 0
+      ? retryForm(`/app/goals/${goal.id}/retry`, csrf, "Retry all failed", `Sets the ${c.failed === 1 ? "failed task" : `${c.failed} failed tasks`} back to pending, one more attempt each.`)
+      : ""
+  }
 </section>
 <section class="graph-section" aria-labelledby="graph-heading">
   <h2 id="graph-heading">Task graph</h2>

@@ -1,11 +1,15 @@
 /**
  * Goals, newest first: status, progress, and how many tasks are in each state — read without
- * their descriptions or metadata, a window at a time, saying which part of how many it shows.
+ * their descriptions or metadata, a window at a time, saying which part of how many it shows;
+ * then the first tasks without a goal.
  */
 import type { GoalLine } from "../../runtime/goals/goals";
+import type { Page as ListPage } from "../../runtime/kernel/page";
 import type { ListWindow } from "../../runtime/kernel/window";
+import type { Task } from "../../runtime/tasks/model";
 import { badge, html, progressBar, time } from "../html";
 import type { Page } from "./layout";
+import { looseTaskTable } from "./tasks";
 import { windowCaption, windowLinks } from "./window";
 
 function counts(goal: GoalLine) {
@@ -22,7 +26,16 @@ function counts(goal: GoalLine) {
   return html`<span class="counts">${total} ${total === 1 ? "task" : "tasks"}${shown.length ? `: ${shown.join(", ")}` : ""}</span>`;
 }
 
-export function goalsPage(window: ListWindow<GoalLine>): Page {
+function looseTasks(loose: ListPage<Task>) {
+  if (loose.items.length === 0) return "";
+  return html`<section aria-labelledby="loose-heading">
+<h2 id="loose-heading">Tasks without a goal</h2>
+${looseTaskTable(loose.items, loose.next_cursor ? `The oldest ${loose.items.length}` : `${loose.items.length} ${loose.items.length === 1 ? "task" : "tasks"}, oldest first`)}
+${loose.next_cursor ? html`<p><a href="/app/tasks">All tasks without a goal</a></p>` : ""}
+</section>`;
+}
+
+export function goalsPage(window: ListWindow<GoalLine>, loose: ListPage<Task>): Page {
   const goals = window.items;
   const rows = goals.map(
     (goal) => html`<tr id="goal-${goal.id}">
@@ -45,6 +58,7 @@ ${
 </table>
 </div>
 ${windowLinks(window, "/app", "goals")}`
-}`;
+}
+${looseTasks(loose)}`;
   return { title: "Goals", section: "goals", kind: "goals", main };
 }

@@ -6,10 +6,11 @@
  */
 import { html, iconSprite, type Html } from "../html";
 
-export type Section = "goals" | "schedules" | "relays" | "breakers" | "data" | "notifications" | "keys";
+export type Section = "goals" | "waiting" | "schedules" | "relays" | "breakers" | "data" | "notifications" | "keys";
 
 const NAV: [Section, string, string][] = [
   ["goals", "/app", "Goals"],
+  ["waiting", "/app/waiting", "Waiting for you"],
   ["schedules", "/app/schedules", "Schedules"],
   ["relays", "/app/relays", "Relays"],
   ["breakers", "/app/breakers", "Breakers"],
@@ -39,11 +40,17 @@ ${kind === "goal" ? html`<link rel="modulepreload" href="/assets/graph.js"><link
 </head>`;
 }
 
-/** A signed-in page. */
-export function layout(page: Page, csrf: string): Html {
+/**
+ * How many decisions wait for the owner, next to "Waiting for you" on every page; the page script
+ * keeps it current from the X-Dashboard-Waiting header of each refresh (app.js).
+ */
+export const waitingCount = (count: number) => html` <span class="count" id="waiting-count" data-count="${count}">${count}</span>`;
+
+/** A signed-in page; `waiting`: how many owner tasks wait for a decision. */
+export function layout(page: Page, csrf: string, waiting: number): Html {
   const nav = NAV.map(
     ([section, href, label]) =>
-      html`<li><a href="${href}"${section === page.section ? html` aria-current="page"` : ""}>${label}</a></li>`,
+      html`<li><a href="${href}"${section === page.section ? html` aria-current="page"` : ""}>${label}${section === "waiting" ? waitingCount(waiting) : ""}</a></li>`,
   );
   return html`<!doctype html>
 <html lang="en">

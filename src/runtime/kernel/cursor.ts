@@ -36,7 +36,7 @@ const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("ba
  * What a cursor is bound to besides the object's key: the list and its filter, in a canonical
  * form (keys sorted, absent values left out), e.g. `tasks {"goal_id":3}`.
  */
-export function listScope(list: string, filter: Record<string, string | number | boolean | undefined> = {}): string {
+export function listScope(list: string, filter: Record<string, string | number | boolean | null | undefined> = {}): string {
   const entries = Object.entries(filter)
     .filter(([, value]) => value !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -88,8 +88,8 @@ export interface KeysetTable {
   key: string;
   /** Newest first: the key descending. */
   descending?: boolean;
-  /** Equality filters; undefined ones are left out. */
-  filter?: Record<string, string | number | undefined>;
+  /** Equality filters; undefined ones are left out, null ones match NULL. */
+  filter?: Record<string, string | number | null | undefined>;
 }
 
 /** The list's scope for its cursors: the table and its filter. */
@@ -107,6 +107,10 @@ export function keysetRows<R extends Record<string, SqlStorageValue>>(
   const params: SqlStorageValue[] = [];
   for (const [column, value] of Object.entries(source.filter ?? {})) {
     if (value === undefined) continue;
+    if (value === null) {
+      where.push(`${column} IS NULL`);
+      continue;
+    }
     where.push(`${column} = ?`);
     params.push(value);
   }

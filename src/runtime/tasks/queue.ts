@@ -52,7 +52,8 @@ export interface TaskDetail extends Task {
 }
 
 export interface TaskFilter {
-  goal_id?: number;
+  /** null: the tasks without a goal. */
+  goal_id?: number | null;
   status?: TaskStatus;
   role?: string;
 }
@@ -166,7 +167,7 @@ export function addDependencies(sql: SqlStorage, taskId: number, dependencies: r
 
 /** Tasks in creation order, a page at a time; new tasks join the end of a walk. */
 export function listTasks<V extends View = "full">(sql: SqlStorage, cursors: Cursors, query: TaskQuery<V>): Page<Viewed<V, TaskBrief, Task>> {
-  if (query.goal_id !== undefined) assertGoalExists(sql, query.goal_id);
+  if (query.goal_id !== undefined && query.goal_id !== null) assertGoalExists(sql, query.goal_id);
   const source: KeysetTable = { table: "tasks", key: "id", filter: { goal_id: query.goal_id, status: query.status, role: query.role } };
   const page =
     viewOf(query) === "brief"

@@ -120,8 +120,15 @@ function assertMayStart(sql: SqlStorage, task: TaskRow, now: number): void {
 export function redriveFailed(sql: SqlStorage, target: { task_id: number } | { goal_id: number }, now: number, limit: number): number[] {
   const ids =
     "task_id" in target
-      ? [taskRow(sql, target.task_id).id]
+      ? [failedTask(sql, target.task_id)]
       : sql.exec<{ id: number }>(`SELECT id FROM tasks WHERE goal_id = ? AND status = 'failed' ORDER BY id LIMIT ?`, target.goal_id, limit).toArray().map((r) => r.id);
   for (const id of ids) updateTaskStatus(sql, { task_id: id, status: "pending" }, now, { by: "owner" });
   return ids;
+}
+
+/** A Retry is for a failed task only: an unfinished one would lose its holder, a finished one cannot move. */
+function failedTask(sql: SqlStorage, taskId: number): number {
+  const task = taskRow(sql, taskId);
+  if (task.status !== "failed") throw failedPrecondition(`task ${task.id} is ${task.status}, not failed: there is nothing to retry`);
+  return task.id;
 }
