@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callTool, connectV2, showLogsOnFailure, startDevServer, type DevServer } from "../e2e/harness";
 import { hostsOf, launchChromium, openPage, screenshot, signIn, type DashboardBrowser, type OpenedPage } from "./browser";
+import { expectAccessible } from "./axe";
 import "./matchers";
 
 let server: DevServer;
@@ -46,9 +47,10 @@ describe("agent keys on the dashboard", () => {
     expect(key).toMatch(/^ark_owner_[a-z2-7]{12}_[a-z2-7]{32}$/);
     await expect(page.locator("#snippet-claude")).toContainText(`--header "Authorization: Bearer ${key}"`);
     await page.getByRole("button", { name: "Copy the key" }).click();
-    await expect(page.getByRole("button", { name: "Copy the key" })).toHaveText("Copied");
+    await expect(page.getByRole("button", { name: "Copy the key" }).locator("xpath=following-sibling::*[@role='status']")).toHaveText("Copied");
     expect(await page.evaluate("navigator.clipboard.readText()")).toBe(key);
     await screenshot(page, "agent-key-created");
+    await expectAccessible(page, "a key shown once");
 
     // An agent on a server: an SDK client with the header, no browser, no consent page.
     const agent = await connectV2(server, key, { url: `${server.mcpUrl}/core` });
@@ -67,6 +69,7 @@ describe("agent keys on the dashboard", () => {
     await Promise.all([page.waitForLoadState("load"), row.getByRole("button", { name: /^Revoke the key of coder-7/ }).click()]);
     await expect(page.locator("tr", { hasText: "coder-7" })).toContainText("Revoked");
     await screenshot(page, "agent-keys-revoked");
+    await expectAccessible(page, "the agent keys with one revoked");
     await expect(callTool(agent, "get_task", { task_id: task.id })).rejects.toThrow();
 
     expect(desk.problems).toEqual([]);

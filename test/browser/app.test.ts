@@ -177,7 +177,7 @@ describe("the board in the host", () => {
       const node = app.locator(`#task-${id}`);
       await expect(node).toHaveClass(new RegExp(`st-${state}`));
       await expect(node.locator(".nstate")).toContainText(words);
-      await expect(node).toHaveAttribute("aria-label", new RegExp(`^Task ${id}: .*\\b${words}\\.`));
+      await expect(node).toHaveAttribute("aria-label", new RegExp(`^[^.]+\\. ${words} · #${id}\\.`));
     }
     await expect(app.locator(`#task-${t.api} .nmore`)).toContainText("coder-1 · until");
     await expect(app.locator("#graph .edge")).toHaveCount(13);

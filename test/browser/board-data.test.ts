@@ -11,8 +11,8 @@ import type { GraphNode, TaskGraph } from "../../src/runtime/tasks/graph";
 
 type GraphData = Omit<TaskGraph, "total" | "truncated">;
 interface BoardData {
-  graphOf(goalId: number, tasks: object[]): GraphData;
-  stateOf(task: object): GraphNode["state"];
+  graphOf(goalId: number, tasks: object[], now?: number): GraphData;
+  stateOf(task: object, now?: number): GraphNode["state"];
 }
 
 let board: BoardData;
@@ -29,7 +29,10 @@ const task = (id: number, fields: Record<string, unknown> = {}) => ({
   description: "",
   status: "pending",
   priority: 5,
+  role: null,
+  run_when: "all_completed",
   dependencies: [],
+  not_before: null,
   blocked_by: [],
   created_at: "2026-12-03T10:00:00.000Z",
   updated_at: "2026-12-03T10:00:00.000Z",
@@ -52,6 +55,15 @@ describe("a task's state in the drawing", () => {
     expect(board.stateOf(task(1))).toBe("ready");
     expect(board.stateOf(task(2, { dependencies: [1], blocked_by: [1] }))).toBe("blocked");
     expect(board.stateOf(task(3, { dependencies: [1], blocked_by: [] }))).toBe("ready");
+  });
+
+  it("draws a pending task whose rule holds but whose not_before is still ahead as scheduled, ready once it has passed", () => {
+    const at = Date.parse("2026-12-03T10:00:00.000Z");
+    const later = task(1, { not_before: "2026-12-03T10:05:00.000Z" });
+    expect(board.stateOf(later, at)).toBe("scheduled");
+    expect(board.stateOf(later, at + 5 * 60_000)).toBe("ready");
+    // Waiting on a dependency comes first: the start matters only once the rule holds.
+    expect(board.stateOf(task(2, { dependencies: [1], blocked_by: [1], not_before: "2026-12-03T10:05:00.000Z" }), at)).toBe("blocked");
   });
 
   it("keeps every other status, and draws one it does not know as blocked rather than failing", () => {
@@ -82,6 +94,9 @@ describe("the graph of a goal's tasks", () => {
       title: "Task 2",
       state: "in_progress",
       priority: 5,
+      role: null,
+      run_when: "all_completed",
+      not_before: null,
       blocked_by: [],
       external_dependencies: [],
       assigned_to: "coder-1",
@@ -96,6 +111,19 @@ describe("the graph of a goal's tasks", () => {
     const data = board.graphOf(1, [task(5, { dependencies: [2, 4], blocked_by: [4, 2] }), task(4)]);
     expect(data.edges).toEqual([[4, 5]]);
     expect(data.nodes.find((n) => n.id === 5)).toMatchObject({ external_dependencies: [2], blocked_by: [2, 4], state: "blocked" });
+  });
+
+  it("carries each task's role, rule and start, so owner tasks and rules are drawn as on the dashboard", () => {
+    const data = board.graphOf(1, [
+      task(1, { status: "failed" }),
+      task(2, { role: "owner", run_when: "any_failed", dependencies: [1], not_before: "2026-12-04T09:00:00.000Z" }),
+      task(3, { role: "tester", run_when: undefined }),
+    ]);
+    expect(data.nodes.map((n) => [n.role, n.run_when, n.not_before])).toEqual([
+      [null, "all_completed", null],
+      ["owner", "any_failed", "2026-12-04T09:00:00.000Z"],
+      ["tester", "all_completed", null],
+    ]);
   });
 
   it("ignores fields it does not know, so tasks with more fields draw the same", () => {

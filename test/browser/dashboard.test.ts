@@ -245,7 +245,10 @@ describe("accessible by a standard: axe-core's WCAG 2.1 A and AA rules, on every
     ["the relays", () => "/app/relays"],
     ["a relay's steps", () => `/app/relays/${showcase.pipelineId}`],
     ["the breakers", () => "/app/breakers"],
+    ["the schedules", () => "/app/schedules"],
     ["export and import", () => "/app/data"],
+    ["the notifications", () => "/app/notifications"],
+    ["the agent keys", () => "/app/keys"],
   ];
   it.each(pages)("%s", async (name, path, ready) => {
     const { page } = desk;

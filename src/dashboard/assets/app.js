@@ -173,15 +173,19 @@ async function copyFrom(event) {
   if (!(button instanceof HTMLButtonElement)) return;
   const source = document.getElementById(button.dataset.copy ?? "");
   if (!source) return;
+  const note = button.parentElement?.querySelector(".copy-note");
+  const say = (/** @type {string} */ words) => {
+    if (note) note.textContent = words;
+  };
   try {
     await navigator.clipboard.writeText(source.textContent ?? "");
-    button.textContent = "Copied";
+    say("Copied");
   } catch {
     // No clipboard (an insecure origin, a denied permission): select the text for Ctrl+C.
     getSelection()?.selectAllChildren(source);
-    button.textContent = "Selected: press Ctrl+C";
+    say("Selected: press Ctrl+C");
   }
-  setTimeout(() => (button.textContent = "Copy"), 2500);
+  setTimeout(() => say(""), 2500);
 }
 
 function readGraphData() {

@@ -115,7 +115,8 @@ export function keySnippets(key: string, url: string): { claude: string; cursor:
 
 function copyable(id: string, label: string, text: string, block: boolean) {
   const shown = block ? html`<pre><code id="${id}">${text}</code></pre>` : html`<p><code id="${id}" class="secret">${text}</code></p>`;
-  return html`<div class="copyable">${shown}<button type="button" data-copy="${id}" aria-label="Copy ${label}">Copy</button></div>`;
+  // The visible word starts the button's name (WCAG 2.5.3); what happened is said beside it.
+  return html`<div class="copyable">${shown}<button type="button" data-copy="${id}">Copy<span class="unseen"> ${label}</span></button><span class="copy-note" role="status"></span></div>`;
 }
 
 /** The new key, shown this once. The page script never refreshes it away (kind "key-created"). */
