@@ -89,7 +89,8 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // Above the dev server's bounded start (test/e2e/harness.ts), so its own error, with the log, is what shows.
+          hookTimeout: 180_000,
           ...SIDE_BY_SIDE,
         },
       },
@@ -104,7 +105,8 @@ export default defineConfig({
           include: ["test/browser/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // Above the dev server's bounded start (test/e2e/harness.ts), so its own error, with the log, is what shows.
+          hookTimeout: 180_000,
           ...SIDE_BY_SIDE,
         },
       },

@@ -39,7 +39,15 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(ROOT, "node_modules", ".bin");
-const READY_TIMEOUT_MS = 90_000;
+/**
+ * A start normally takes seconds; one that has not answered in a minute is stuck (a workerd that
+ * never came up on a loaded machine) and is killed and started once more on a fresh port, so a
+ * file's start is bounded by 2 × (this + STOP_GRACE_MS × 2), under the hook timeout
+ * (vitest.config.ts), and a failure comes with wrangler's log rather than as a bare hook timeout.
+ */
+const READY_TIMEOUT_MS = 60_000;
+/** A first request compiles the Worker: on a busy machine that may take several seconds. */
+const PROBE_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 5_000;
 // Some of wrangler's output is coloured whatever NO_COLOR says; logs() is plain text.
 // eslint-disable-next-line no-control-regex
@@ -216,13 +224,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
 
   // Another process may take the port between freePort() and wrangler binding it: try a new one.
+  // A start that never became ready is tried once more, too.
+  let stalls = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       await launch();
       break;
     } catch (error) {
       await kill();
-      if (attempt < 3 && /EADDRINUSE|address already in use/i.test(output)) {
+      const portTaken = /EADDRINUSE|address already in use/i.test(output);
+      const stalled = error instanceof NotReady && stalls++ === 0;
+      if (attempt < 3 && (portTaken || stalled)) {
+        output += `\n──── ${portTaken ? "port taken" : "not ready"}: starting again on a new port\n`;
         port = await freePort();
         continue;
       }
@@ -316,7 +329,7 @@ async function waitUntilReady(origin: string, exited: Promise<string>, logs: () 
   while (Date.now() < deadline) {
     if (ended !== undefined) throw new Error(`wrangler dev ${ended} before it was ready`);
     try {
-      const response = await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       if (response.ok) {
         const body = (await response.json()) as { resource?: string };
         if (body.resource === `${origin}/mcp`) return;
@@ -329,8 +342,10 @@ async function waitUntilReady(origin: string, exited: Promise<string>, logs: () 
     }
     await sleep(250);
   }
-  throw new Error(`wrangler dev not ready after ${READY_TIMEOUT_MS} ms: ${logs().split("\n").slice(-3).join(" | ")}`);
+  throw new NotReady(`wrangler dev not ready after ${READY_TIMEOUT_MS} ms: ${logs().split("\n").slice(-3).join(" | ")}`);
 }
+
+class NotReady extends Error {}
 
 /** `graceful`: SIGTERM first, SIGKILL what is left after a grace period. `crash`: SIGKILL at once. */
 type Shutdown = "graceful" | "crash";
