@@ -97,7 +97,7 @@ describe("the owner decides", () => {
     expect(value(await rt.waitingForOwner(10)).tasks.map((t) => t.id)).toEqual([approve.id]);
   });
 
-  it("lists what waits for the owner with its goal and inputs, and refuses a decision that is not ready or made already", async () => {
+  it("lists what waits for the owner with its goal and inputs, and refuses a decision that is not ready, made already or with too long a note", async () => {
     const rt = freshRuntime("owner-list");
     const { goal, build, approve } = await gatedDeploy(rt);
     const before = await snapshot(rt);
@@ -105,6 +105,12 @@ describe("the owner decides", () => {
     expect(await rt.decideOwnerTask({ task_id: build.id, approve: true, note: "" })).toMatchObject({ ok: false, error: { code: "not_found" } });
     expect(await snapshot(rt)).toEqual(before);
     await finishBuild(rt, build.id);
+    const ready = await snapshot(rt);
+    expect(await rt.decideOwnerTask({ task_id: approve.id, approve: true, note: "x".repeat(20_001) })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_argument", message: expect.stringMatching(/^note: /) },
+    });
+    expect(await snapshot(rt)).toEqual(ready);
     const waiting = value(await rt.waitingForOwner(10));
     expect(waiting.count).toBe(1);
     expect(waiting.tasks[0]).toMatchObject({

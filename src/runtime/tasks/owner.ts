@@ -7,7 +7,8 @@
  * password. An agent cannot approve its own gate, nor take the gate off the work it guards.
  */
 import { refreshGoalStatus } from "../goals/goals";
-import { failedPrecondition, notFound } from "../kernel/errors";
+import { failedPrecondition, invalid, notFound } from "../kernel/errors";
+import { LIMITS } from "../kernel/limits";
 import { recordEvent } from "./history";
 import { HOLD, OWNER_ROLE, taskRow, toTasks, type Task, type TaskRow } from "./model";
 import { dependencyMoved } from "./readiness";
@@ -49,6 +50,8 @@ export interface OwnerDecision {
 
 /** The owner approves or rejects a ready owner task (dashboard only). */
 export function decideOwnerTask(sql: SqlStorage, decision: OwnerDecision, now: number): Task {
+  // The note becomes the task's result or error, which every other text limit also bounds.
+  if (decision.note.length > LIMITS.text) throw invalid("note", `at most ${LIMITS.text} characters`);
   const task = taskRow(sql, decision.task_id);
   if (!isOwnerTask(task)) throw notFound(`task ${task.id} is not an owner task`);
   if (task.status !== "pending") throw failedPrecondition(`task ${task.id} is ${task.status}: it was decided already`);
