@@ -15,6 +15,7 @@ import type { LiveChannel } from "../src/runtime/live";
 import type { Runtime } from "../src/runtime/runtime";
 import { SESSION_SECONDS } from "../src/dashboard/session";
 import worker from "../src/index";
+import { get, post, signIn, type Signed } from "./helpers/dashboard";
 import { ORIGIN, workerFetch } from "./helpers/oauth";
 import { freshRuntime, stubOf, value } from "./helpers/runtime";
 
@@ -32,34 +33,6 @@ function login(password: string, { ip = newIp(), origin = ORIGIN, url = `${ORIGI
     redirect: "manual",
     headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: origin, "CF-Connecting-IP": ip },
     body: new URLSearchParams({ password }),
-  });
-}
-
-interface Signed {
-  cookie: string;
-  csrf: string;
-}
-
-/** Signs in and reads the CSRF token from a page, as the browser would. */
-async function signIn(): Promise<Signed> {
-  const response = await login(PASSWORD);
-  expect(response.status).toBe(303);
-  const cookie = response.headers.get("Set-Cookie")!.split(";")[0];
-  const page = await (await workerFetch(`${ORIGIN}/app`, { headers: { Cookie: cookie } })).text();
-  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page)?.[1];
-  expect(csrf).toBeTruthy();
-  return { cookie, csrf: csrf! };
-}
-
-const get = (path: string, signed?: Signed, headers: Record<string, string> = {}) =>
-  workerFetch(`${ORIGIN}${path}`, { redirect: "manual", headers: { ...(signed ? { Cookie: signed.cookie } : {}), ...headers } });
-
-function post(path: string, signed: Signed | undefined, body: FormData | URLSearchParams, origin = ORIGIN) {
-  return workerFetch(`${ORIGIN}${path}`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { ...(signed ? { Cookie: signed.cookie } : {}), Origin: origin },
-    body,
   });
 }
 

@@ -266,10 +266,11 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE tasks ADD COLUMN failed_deps INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE tasks ADD COLUMN cancelled_deps INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE tasks ADD COLUMN hold INTEGER NOT NULL DEFAULT 0;
+      -- CROSS JOIN: task_deps by its key for each task, never every task of a status for each.
       UPDATE tasks SET
         dep_count = (SELECT count(*) FROM task_deps WHERE task_id = tasks.id),
-        failed_deps = (SELECT count(*) FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.status = 'failed'),
-        cancelled_deps = (SELECT count(*) FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.status = 'cancelled');
+        failed_deps = (SELECT count(*) FROM task_deps d CROSS JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.status = 'failed'),
+        cancelled_deps = (SELECT count(*) FROM task_deps d CROSS JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.status = 'cancelled');
       -- Every existing task keeps today's rule (all_completed); one waiting on a cancelled task can
       -- never run, and is skipped by the alarm.
       UPDATE tasks SET hold = CASE WHEN cancelled_deps > 0 THEN 3 WHEN unmet_deps > 0 THEN 1 ELSE 0 END;

@@ -26,12 +26,14 @@ export function cancelGoal(sql: SqlStorage, goalId: number, reason: string | und
   const error = `goal ${goalId} was cancelled${reason ? `: ${reason}` : ""}`.slice(0, LIMITS.text);
   // Dependents' counters first, while the statuses still show what is being cancelled: one
   // statement for all of them, as dependencyMoved does for one task (readiness.ts).
-  const cancelledDeps = `FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE t.goal_id = ?1 AND t.${OPEN}`;
+  // The dependents are found from the goal's tasks; each one's count from its own edges (CROSS
+  // JOIN keeps task_deps the outer loop: otherwise each dependent walks the whole goal).
+  const ofDependent = `FROM task_deps d CROSS JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = tasks.id AND t.goal_id = ?1 AND t.${OPEN}`;
   sql.exec(
     `UPDATE tasks SET
-       cancelled_deps = cancelled_deps + (SELECT count(*) ${cancelledDeps} AND d.task_id = tasks.id),
-       failed_deps = failed_deps - (SELECT count(*) ${cancelledDeps} AND t.status = 'failed' AND d.task_id = tasks.id)
-     WHERE id IN (SELECT d.task_id ${cancelledDeps})`,
+       cancelled_deps = cancelled_deps + (SELECT count(*) ${ofDependent}),
+       failed_deps = failed_deps - (SELECT count(*) ${ofDependent} AND t.status = 'failed')
+     WHERE id IN (SELECT d.task_id FROM tasks t JOIN task_deps d ON d.depends_on = t.id WHERE t.goal_id = ?1 AND t.${OPEN})`,
     goalId,
   );
   // The history first, while each row still shows who held it under which lease.

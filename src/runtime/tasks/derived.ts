@@ -9,8 +9,10 @@
 import { rejudgeAll } from "./readiness";
 
 export function recomputeDerived(sql: SqlStorage): void {
+  // CROSS JOIN keeps task_deps the outer loop (its key starts with task_id): left to itself, the
+  // planner may walk every task of a status for each row, quadratic in the table.
   const count = (condition: string) =>
-    `(SELECT count(*) FROM task_deps d JOIN tasks dep ON dep.id = d.depends_on WHERE d.task_id = tasks.id AND ${condition})`;
+    `(SELECT count(*) FROM task_deps d CROSS JOIN tasks dep ON dep.id = d.depends_on WHERE d.task_id = tasks.id AND ${condition})`;
   sql.exec(
     `UPDATE tasks SET dep_count = ${count("1")}, unmet_deps = ${count("dep.status != 'completed'")},
        failed_deps = ${count("dep.status = 'failed'")}, cancelled_deps = ${count("dep.status = 'cancelled'")}`,

@@ -30,7 +30,7 @@ export function assertNotOwnerTask(task: Pick<TaskRow, "id" | "role">): void {
 export function assertGateKept(sql: SqlStorage, task: Pick<TaskRow, "id">, what: string): void {
   const gate = sql
     .exec<{ id: number }>(
-      `SELECT t.id FROM task_deps d JOIN tasks t ON t.id = d.depends_on
+      `SELECT t.id FROM task_deps d CROSS JOIN tasks t ON t.id = d.depends_on
        WHERE d.task_id = ? AND t.role = ? AND t.status IN ('pending', 'in_progress', 'failed') ORDER BY t.id LIMIT 1`,
       task.id,
       OWNER_ROLE,
