@@ -157,7 +157,13 @@ export interface ReleasedLease {
  */
 export function releaseExpiredLeases(sql: SqlStorage, now: number, limit: number = LIMITS.expiriesPerRun): ReleasedLease[] {
   const expired = sql
-    .exec<TaskRow>(`SELECT * FROM tasks WHERE status = 'in_progress' AND lease_expires_at <= ? ORDER BY priority DESC, id LIMIT ?`, now, limit)
+    // INDEXED BY: the expired leases only; by status the planner would read every task in progress.
+    .exec<TaskRow>(
+      `SELECT * FROM tasks INDEXED BY tasks_lease_expiry
+       WHERE lease_expires_at <= ? AND status = 'in_progress' ORDER BY priority DESC, id LIMIT ?`,
+      now,
+      limit,
+    )
     .toArray();
   const goals = new Set<number>();
   for (const task of expired) {
@@ -201,4 +207,9 @@ function recordExpiry(sql: SqlStorage, task: TaskRow, status: "pending" | "faile
 
 /** The earliest lease expiry (an index lookup), or null. */
 export const nextLeaseExpiry = (sql: SqlStorage): number | null =>
-  sql.exec<{ due: number | null }>(`SELECT min(lease_expires_at) AS due FROM tasks WHERE lease_expires_at IS NOT NULL AND status = 'in_progress'`).one().due;
+  sql
+    .exec<{ due: number }>(
+      `SELECT lease_expires_at AS due FROM tasks INDEXED BY tasks_lease_expiry
+       WHERE lease_expires_at IS NOT NULL AND status = 'in_progress' ORDER BY lease_expires_at LIMIT 1`,
+    )
+    .toArray()[0]?.due ?? null;
