@@ -14,7 +14,7 @@ import type { Outcome } from "../src/runtime/kernel/errors";
 import { spendModelCall } from "../src/runtime/plans/budget";
 import { answers, FakeAnthropic, samplePlans, type PlannedTaskJson } from "./helpers/fake-anthropic";
 import { connectAs } from "./helpers/mcp";
-import { freshRuntime, snapshot, stubOf, value, withSql } from "./helpers/runtime";
+import { freshRuntime, snapshot, stubOf, value } from "./helpers/runtime";
 
 const KEY = "sk-ant-test-0123456789-secret";
 

@@ -19,9 +19,6 @@ import type { Runtime } from "../src/runtime/runtime";
 import { connectAs } from "./helpers/mcp";
 import { fireAlarm, freshRuntime, stubOf, value, withSql } from "./helpers/runtime";
 
-/** Calls that may wait per object at once (SPEC §5, docs/tasks.md), stated here: raising it in src must fail. */
-const WAITERS_PER_OBJECT = 256;
-
 const LONG = 30;
 
 /** How many calls wait in the object now (its in-memory registry; nothing about waiting is stored). */

@@ -27,7 +27,7 @@ import {
   type Heartbeat,
   type HeartbeatAnswer,
 } from "./tasks/leases";
-import { OWNER_ROLE, toTasks, type Task } from "./tasks/model";
+import { OWNER_ROLE, taskRow, toTasks, type Task } from "./tasks/model";
 import { nextDeferral, releaseDeferred } from "./tasks/readiness";
 import { peekReady, scopeOf, whyNothingReady, type WorkScope } from "./tasks/ready";
 import { anyDoomed, skipDoomed } from "./tasks/skip";
@@ -96,7 +96,7 @@ export function handOut(sql: SqlStorage, request: NextTaskRequest, now: number):
       ...(why.next_ready_at === undefined ? {} : { next_ready_at: iso(why.next_ready_at)! }),
     };
   }
-  if (request.agent_id === undefined) return { task: toTasks(sql, [ready])[0] };
+  if (request.agent_id === undefined) return { task: toTasks(sql, [taskRow(sql, ready.id)])[0] };
   const leaseSeconds = request.lease_seconds ?? LIMITS.leaseDefaultSeconds;
   const task = claimTask(sql, ready.id, request.agent_id, leaseSeconds, now);
   const goal = goalContext(sql, task.goal_id);

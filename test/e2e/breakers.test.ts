@@ -5,7 +5,7 @@
  *
  * Cooldowns are 2 s (the allowed minimum is 1 s), so this file waits a few seconds in total.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { authorize, callTool, connectV1, connectV2, useDevServer, type ToolCaller, type V2Client } from "./harness";
 
 interface Breaker {

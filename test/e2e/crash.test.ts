@@ -19,7 +19,7 @@
  * the testing aid), so the leases held when the server goes down run out while it is down, their
  * tasks go back to the queue, and late completions under them are refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TaskEvent } from "../../src/runtime/tasks/history";
 import {
   authorize,

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   chooseMcpUrl,
   choosePassword,
@@ -21,7 +21,7 @@ import {
   parseDeployOutput,
   readHidden,
 } from "../../scripts/deploy.mjs";
-import { authorize, callTool, connectV2, type DevServer, useDevServer } from "./harness";
+import { authorize, callTool, connectV2, useDevServer } from "./harness";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SCRIPT = join(ROOT, "scripts", "deploy.mjs");

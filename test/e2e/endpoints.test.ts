@@ -10,7 +10,7 @@ import type { OAuthClientProvider as OAuthClientProviderV1 } from "@modelcontext
 import { UnauthorizedError as UnauthorizedV1 } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ENDPOINTS } from "../../src/mcp/endpoints";
 import {
   authorize,
@@ -20,7 +20,6 @@ import {
   connectV1,
   connectV2,
   useDevServer,
-  type DevServer,
   type ToolCaller,
 } from "./harness";
 

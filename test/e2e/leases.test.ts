@@ -6,7 +6,7 @@
  * The contract's shortest lease is 60 s; this server runs with LEASE_MIN_SECONDS=1 (the testing
  * aid) so a lease of a few seconds can run out while the test waits.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { authorize, callTool, callToolError, connectV1, connectV2, useDevServer } from "./harness";
 
 interface TaskEvent {

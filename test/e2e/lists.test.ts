@@ -14,7 +14,6 @@ import {
   connectV1,
   connectV2,
   useDevServer,
-  type DevServer,
   type V1Client,
   type V2Client,
 } from "./harness";

@@ -5,7 +5,7 @@
  * completing ids, editing goals and tasks, and following the links tool results carry.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, callTool, callToolError, callToolRaw, connectV1, connectV2, useDevServer, type DevServer, type V1Client, type V2Client } from "./harness";
+import { authorize, callTool, callToolError, callToolRaw, connectV1, connectV2, useDevServer, type V1Client, type V2Client } from "./harness";
 
 const server = useDevServer();
 

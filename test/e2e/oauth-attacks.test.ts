@@ -7,7 +7,7 @@
  * can watch one expire. The other tests use their tokens at once.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   codeFromRedirect,
   discover,
@@ -18,7 +18,6 @@ import {
   useDevServer,
   submitConsent,
   tokenRequest,
-  type DevServer,
   type Discovery,
   type PendingConsent,
   type RegisteredClient,

@@ -3,7 +3,7 @@
  * clients over HTTP with an OAuth token, a run to completion including a quality-gate retry, and a
  * run that survives a restart of the dev server halfway through.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   authorize,
   callTool,

@@ -4,13 +4,12 @@
  * metadata, the 11th registration in an hour from one address and the 61st authorization request
  * are answered 429 with Retry-After. Every request here comes from 127.0.0.1, one address.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   discover,
   openConsent,
   registerClient,
   useDevServer,
-  type DevServer,
   type Discovery,
   type RegisteredClient,
 } from "./harness";

@@ -9,8 +9,8 @@
  * should answer it (if it arrived later, its first look would find the work: the checks hold
  * either way). The server runs with LEASE_MIN_SECONDS=1 so that a lease can run out in the test.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, callTool, callToolRaw, connectV1, connectV2, useDevServer, type DevServer, type ToolResult } from "./harness";
+import { beforeAll, describe, expect, it } from "vitest";
+import { authorize, callTool, callToolRaw, connectV1, connectV2, useDevServer, type ToolResult } from "./harness";
 
 interface Task {
   id: number;

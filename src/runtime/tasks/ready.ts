@@ -7,7 +7,7 @@
  * (and when something will be ready by time alone), or there is nothing left for it at all.
  */
 import { LIMITS } from "../kernel/limits";
-import { HOLD, type TaskRow } from "./model";
+import { HOLD } from "./model";
 
 /** What a caller may take: tasks without a role (null) and tasks of its roles. */
 export interface WorkScope {
@@ -22,28 +22,34 @@ export const scopeOf = (goalId: number | undefined, roles: readonly string[] = [
 });
 
 /** The ready task a caller of `scope` would be handed next: highest priority, oldest on ties. */
-export function peekReady(sql: SqlStorage, scope: WorkScope): TaskRow | null {
-  let best: { id: number; priority: number } | null = null;
+export function peekReady(sql: SqlStorage, scope: WorkScope): ReadyHead | null {
+  let best: ReadyHead | null = null;
   for (const role of scope.roles) {
     const head = readyHead(sql, scope.goal_id, role);
     if (head && (best === null || head.priority > best.priority || (head.priority === best.priority && head.id < best.id))) best = head;
   }
-  return best === null ? null : sql.exec<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, best.id).one();
+  return best;
+}
+
+/** The next ready task of the scope: its id and priority, read from the index alone. */
+export interface ReadyHead {
+  id: number;
+  priority: number;
 }
 
 /**
  * The first ready task of one role (or of none). INDEXED BY pins the partial index: the planner
  * otherwise may prefer another index and sort every pending row.
  */
-function readyHead(sql: SqlStorage, goalId: number | undefined, role: string | null): { id: number; priority: number } | null {
+function readyHead(sql: SqlStorage, goalId: number | undefined, role: string | null): ReadyHead | null {
   const rows =
     goalId === undefined
-      ? sql.exec<{ id: number; priority: number }>(
+      ? sql.exec<ReadyHead & Record<string, SqlStorageValue>>(
           `SELECT id, priority FROM tasks INDEXED BY tasks_ready
            WHERE role IS ? AND status = 'pending' AND hold = ${HOLD.ready} ORDER BY priority DESC, id LIMIT 1`,
           role,
         )
-      : sql.exec<{ id: number; priority: number }>(
+      : sql.exec<ReadyHead & Record<string, SqlStorageValue>>(
           `SELECT id, priority FROM tasks INDEXED BY tasks_ready_by_goal
            WHERE goal_id = ? AND role IS ? AND status = 'pending' AND hold = ${HOLD.ready} ORDER BY priority DESC, id LIMIT 1`,
           goalId,
