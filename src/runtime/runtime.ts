@@ -88,7 +88,7 @@ import { wipeAll, type WipeSummary } from "./transfer/wipe";
  */
 const NOT_CALLABLE_AS_AGENT = new Set([
   "constructor", "alarm", "fetch", "webSocketMessage", "webSocketClose", "webSocketError",
-  "write", "commit", "settle", "wake", "serve", "rearm",
+  "write", "commit", "rowsChanged", "settle", "wake", "serve", "rearm",
   "callAsAgent", "checkAgentKey", "createAgentKey", "listAgentKeys", "revokeAgentKey", "exportAll", "importAll",
 ]);
 
@@ -378,9 +378,17 @@ export class Runtime extends DurableObject {
    * wakes.
    */
   private async write<T>(mutation: (now: number) => T, concerns: WriteConcerns = {}): Promise<Outcome<T>> {
+    const before = this.rowsChanged();
     const outcome = this.commit(mutation);
-    if (outcome.ok) await this.settle(concerns);
+    // A call that changed no row (a look at the next task, a wait's attempt that found nothing)
+    // leaves waiters, alarm and dashboard as they were: nothing to settle.
+    if (outcome.ok && this.rowsChanged() !== before) await this.settle(concerns);
     return outcome;
+  }
+
+  /** Rows inserted, updated or deleted on this object's database so far (SQLite's total_changes). */
+  private rowsChanged(): number {
+    return this.sql.exec<{ n: number }>(`SELECT total_changes() AS n`).one().n;
   }
 
   private commit<T>(mutation: (now: number) => T): Outcome<T> {
