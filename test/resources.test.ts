@@ -135,7 +135,7 @@ describe("prompts", () => {
     const mcp = await connectAs(user());
     const { prompts } = await mcp.client.listPrompts();
     expect(prompts.map((p) => [p.name, p.arguments?.map((a) => [a.name, a.required])])).toEqual([
-      ["work_loop", [["agent_id", true]]],
+      ["work_loop", [["agent_id", true], ["roles", false]]],
       ["plan_goal", [["goal_id", true]]],
     ]);
   });
@@ -146,9 +146,21 @@ describe("prompts", () => {
     expect(messages).toHaveLength(1);
     expect(messages[0].role).toBe("user");
     const text = (messages[0].content as { text: string }).text;
-    for (const words of ['get_next_task {"agent_id": "coder-7", "wait_seconds": 30', "heartbeat_task", "update_task_status", "lease_id", "no_pending_tasks", "circuit_open", "fallback_agent", "probe_expires_at", 'role: "owner"']) {
+    for (const words of ['get_next_task {"agent_id": "coder-7", "wait_seconds": 30', "heartbeat_task", "update_task_status", "lease_id", "no_pending_tasks", "circuit_open", "fallback_agent", "probe_expires_at", 'role: "owner"', "no_task_for_roles", "inputs"]) {
       expect(text).toContain(words);
     }
+    expect(text).toContain("You take tasks without a role");
+    expect(text).not.toContain('"roles"');
+  });
+
+  it("work_loop with roles claims with them; roles it cannot take are refused", async () => {
+    const mcp = await connectAs(user());
+    const { messages } = await mcp.client.getPrompt({ name: "work_loop", arguments: { agent_id: "rev-1", roles: "reviewer, tester reviewer" } });
+    const text = (messages[0].content as { text: string }).text;
+    expect(text).toContain('get_next_task {"agent_id": "rev-1", "wait_seconds": 30, "lease_seconds": 300, "roles": ["reviewer","tester"]}');
+    expect(text).toContain('You take tasks of the roles "reviewer", "tester" and tasks without a role.');
+    await expect(mcp.client.getPrompt({ name: "work_loop", arguments: { agent_id: "rev-1", roles: "owner" } })).rejects.toThrow(/owner/);
+    await expect(mcp.client.getPrompt({ name: "work_loop", arguments: { agent_id: "rev-1", roles: "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q" } })).rejects.toThrow();
   });
 
   it("plan_goal asks for a plan of this goal, name and description included, for decompose_goal's tasks", async () => {

@@ -8,9 +8,10 @@ import { z } from "zod";
 import { fenced } from "../planning/anthropic";
 import type { Goal } from "../runtime/goals/goals";
 import { LIMITS } from "../runtime/kernel/limits";
-import type { Task } from "../runtime/tasks/model";
+import { OWNER_ROLE, type Task } from "../runtime/tasks/model";
 import type { ToolContext } from "./context";
 import { completeIds } from "./resources";
+import * as s from "./schemas";
 
 /** How many of a goal's existing tasks plan_goal shows, so the plan covers only what is left. */
 const EXISTING_SHOWN = 50;
@@ -20,20 +21,37 @@ const userText = (text: string, description: string): GetPromptResult => ({
   messages: [{ role: "user", content: { type: "text", text } }],
 });
 
-export function workLoopText(agentId: string): string {
+/**
+ * The roles a person types into work_loop's one text field: names separated by commas or spaces
+ * ("reviewer, tester"), each a role as tools take it; none when the field is empty.
+ */
+const rolesArgument = z
+  .string()
+  .max(LIMITS.role * LIMITS.rolesPerCaller + LIMITS.rolesPerCaller)
+  .transform((typed) => [...new Set(typed.split(/[\s,]+/).filter(Boolean))])
+  .pipe(z.array(s.role).max(LIMITS.rolesPerCaller).refine((roles) => !roles.includes(OWNER_ROLE), `"${OWNER_ROLE}" tasks are the owner's decisions`))
+  .describe(`roles this agent takes, separated by commas (at most ${LIMITS.rolesPerCaller}); none: tasks without a role only`);
+
+export function workLoopText(agentId: string, roles: readonly string[] = []): string {
   const id = JSON.stringify(agentId);
+  const asked = roles.length ? `, "roles": ${JSON.stringify(roles)}` : "";
+  const takes = roles.length
+    ? `You take tasks of the roles ${roles.map((r) => JSON.stringify(r)).join(", ")} and tasks without a role.`
+    : "You take tasks without a role; tasks with a role go to agents that name it.";
   return [
-    `You are agent ${id}, taking tasks from the Agent Runtime queue. Repeat until the queue is empty or you are told to stop:`,
+    `You are agent ${id}, taking tasks from the Agent Runtime queue. ${takes} Repeat until the queue is empty or you are told to stop:`,
     "",
-    `1. Claim: get_next_task {"agent_id": ${id}, "wait_seconds": 30, "lease_seconds": 300}: it waits up to 30 s for a ready task instead of answering empty. The answer has the task, a lease_id and lease_expires_at. If the task has a progress note, an earlier attempt left it: resume from there.`,
+    `1. Claim: get_next_task {"agent_id": ${id}, "wait_seconds": 30, "lease_seconds": 300${asked}}: it waits up to 30 s for a ready task instead of answering empty. The answer has the task, a lease_id and lease_expires_at, the task's goal, and its inputs: what each task it depends on produced (result or error). If the task has a progress note, an earlier attempt left it: resume from there.`,
     '2. Work. Before the lease runs out (every third of its length, and before long steps) call heartbeat_task {task_id, lease_id, progress: "<where you are>"}.',
-    '3. Finish: update_task_status {task_id, lease_id, status: "completed", result: "<what you produced>"}. If it cannot be done: status "failed" with error "<why>". To hand it back unfinished: status "pending".',
+    '3. Finish: update_task_status {task_id, lease_id, status: "completed", result: "<what you produced>"}. If it cannot be done: status "failed" with error "<why>" (add retryable: false when trying again cannot help). To hand it back unfinished: status "pending".',
     "4. If heartbeat_task or update_task_status answers conflict, your lease is lost (it ran out, or the task was taken over): stop work on that task and claim again.",
     '5. To ask the owner for a decision (a plan, a deploy, a cost): create_task {title, description, role: "owner", dependencies: [what it is about]}, then make the work that needs it depend on that task. You are handed that work once the owner approves on the dashboard, the owner\'s note among its inputs; no agent can finish an owner task.',
     "",
     "When get_next_task answers task: null, its reason says why:",
     '- "no_pending_tasks": nothing is left. Stop and report what you did.',
-    '- "all_pending_tasks_blocked": the remaining tasks wait for tasks still being worked on. Ask again (with wait_seconds), or stop and report.',
+    '- "all_pending_tasks_blocked": the remaining tasks wait for tasks still being worked on, for the owner, or for their start time (next_ready_at). Ask again (with wait_seconds), or stop and report.',
+    '- "no_task_for_roles": there is work, but only for roles you do not take (ready_by_role counts it). Do not take on another role; ask again later, or stop and report.',
+    '- "goal_cancelled": the goal takes no new tasks. Stop.',
     `- "circuit_open": your circuit breaker is open after repeated failures. Claim nothing until retry_after_seconds have passed; tell the user that fallback_agent can take the work meanwhile.`,
     '- "circuit_half_open_probes_taken": your breaker is testing you with other calls. Ask again after retry_after_seconds.',
     "",
@@ -55,9 +73,10 @@ export function registerPrompts(server: McpServer, context: () => ToolContext): 
           z.string().min(1).max(LIMITS.agentId).describe("the agent's id (1..200 chars)"),
           (value) => completeIds(context, "agent_id", value),
         ),
+        roles: rolesArgument.optional(),
       }),
     },
-    ({ agent_id }) => userText(workLoopText(agent_id), `Work the queue as agent ${agent_id}`),
+    ({ agent_id, roles }) => userText(workLoopText(agent_id, roles), `Work the queue as agent ${agent_id}`),
   );
 
   server.registerPrompt(
